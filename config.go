@@ -1,0 +1,139 @@
+package securestore
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/securestore-go/securestore/protector"
+)
+
+// Config says which store to open and how.
+type Config struct {
+	// App is the application's identity, e.g. "com.example.notes"
+	// (required; the key rule applies). Each app has its own store and
+	// sees no other app's items.
+	App string
+	// Dir holds the stores. "" means $SECURESTORE_DIR, else DefaultDir().
+	Dir string
+	// Protector names what protects the device key: "file", or "auto"
+	// for the best available. "" means $SECURESTORE_PROTECTOR, else
+	// "auto". An existing store keeps the protector it was created with;
+	// naming another one is an error.
+	Protector string
+	// AccessGroups lists the shared stores this app may use through
+	// Options.AccessGroup.
+	AccessGroups []string
+	// MaxValueBytes is the largest value SetItem accepts, in bytes. 0 means
+	// DefaultMaxValueBytes, the seed's limit; larger is an explicit opt-in,
+	// up to MaxValueBytesLimit.
+	MaxValueBytes int
+}
+
+const (
+	// DefaultMaxValueBytes is the seed's size limit for a value.
+	DefaultMaxValueBytes = 2048
+	// MaxValueBytesLimit caps Config.MaxValueBytes: items are read and
+	// decrypted whole, and this is a store for small secrets.
+	MaxValueBytesLimit = 16 << 20
+)
+
+// Environment variables that fill in an empty Config field.
+const (
+	EnvDir       = "SECURESTORE_DIR"
+	EnvProtector = "SECURESTORE_PROTECTOR"
+)
+
+// resolved is a validated Config with every default filled in.
+type resolved struct {
+	app       string
+	dir       string // absolute
+	protector string // "auto" or a registered name
+	groups    map[string]bool
+	maxValue  int
+}
+
+func (c Config) resolve() (*resolved, error) {
+	r := &resolved{app: c.App, groups: map[string]bool{}, maxValue: c.MaxValueBytes}
+	if err := validName("app", c.App); err != nil {
+		return nil, err
+	}
+	for _, g := range c.AccessGroups {
+		if err := validName("access group", g); err != nil {
+			return nil, err
+		}
+		r.groups[g] = true
+	}
+	switch {
+	case r.maxValue == 0:
+		r.maxValue = DefaultMaxValueBytes
+	case r.maxValue < 0 || r.maxValue > MaxValueBytesLimit:
+		return nil, fmt.Errorf("%w: MaxValueBytes %d is outside 0..%d", ErrInvalidOption, c.MaxValueBytes, MaxValueBytesLimit)
+	}
+	dir, err := resolveDir(c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	r.dir = dir
+	r.protector = resolveProtector(c.Protector)
+	if r.protector != protector.Auto {
+		if _, err := protector.Lookup(r.protector); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
+		}
+	}
+	return r, nil
+}
+
+func resolveDir(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv(EnvDir)
+	}
+	if dir == "" {
+		var err error
+		if dir, err = DefaultDir(); err != nil {
+			return "", err
+		}
+	}
+	return filepath.Abs(dir)
+}
+
+func resolveProtector(name string) string {
+	if name == "" {
+		name = os.Getenv(EnvProtector)
+	}
+	if name == "" {
+		name = protector.Auto
+	}
+	return name
+}
+
+// DefaultDir is where stores live when neither Config.Dir nor
+// $SECURESTORE_DIR says otherwise: "securestore" under the per-user data
+// directory of this machine, which is never synced or roamed:
+// $XDG_DATA_HOME (else ~/.local/share) on Linux and BSD,
+// ~/Library/Application Support on macOS, %LocalAppData% on Windows.
+func DefaultDir() (string, error) {
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = os.Getenv("LocalAppData")
+	case "darwin", "ios":
+		if home, err := os.UserHomeDir(); err == nil {
+			base = filepath.Join(home, "Library", "Application Support")
+		}
+	default:
+		base = os.Getenv("XDG_DATA_HOME")
+		if !filepath.IsAbs(base) { // the XDG spec says to ignore relative paths
+			base = ""
+			if home, err := os.UserHomeDir(); err == nil {
+				base = filepath.Join(home, ".local", "share")
+			}
+		}
+	}
+	if base == "" {
+		return "", errors.New("securestore: no per-user data directory is known here; set Config.Dir or $" + EnvDir)
+	}
+	return filepath.Join(base, "securestore"), nil
+}

@@ -1,0 +1,46 @@
+package securestore
+
+import (
+	"errors"
+
+	"github.com/securestore-go/securestore/internal/fsutil"
+)
+
+// Sentinel errors. Every error a Store returns wraps at most one of these
+// (test with errors.Is), adds the operation and the item's name, and never
+// holds a value or a passcode.
+var (
+	// ErrNotFound: no item has this (app or group, service, key). The seed's
+	// getItemAsync resolves to null in this case.
+	ErrNotFound = errors.New("item not found")
+	// ErrInvalidKey: a key, service, app or group name is empty or has a
+	// character outside A-Z a-z 0-9 . _ -; nothing was read or stored.
+	ErrInvalidKey = errors.New("invalid name")
+	// ErrValueTooLarge: the value is longer than Config.MaxValueBytes
+	// (2048 bytes by default); the stored value, if any, is unchanged.
+	ErrValueTooLarge = errors.New("value too large")
+	// ErrInvalidOption: an Options or Config field is out of range
+	// (an unknown Accessibility, a negative MaxValueBytes, ...).
+	ErrInvalidOption = errors.New("invalid option")
+	// ErrLocked: the item's accessibility class needs the passcode and the
+	// store is locked.
+	ErrLocked = errors.New("store is locked")
+	// ErrNoPasscode: WhenPasscodeSetThisDeviceOnly needs a passcode and
+	// none is set.
+	ErrNoPasscode = errors.New("no passcode is set")
+	// ErrWrongPasscode: the passcode given does not unlock the store.
+	ErrWrongPasscode = errors.New("wrong passcode")
+	// ErrNotEntitled: Options.AccessGroup names a group that is not in
+	// Config.AccessGroups.
+	ErrNotEntitled = errors.New("access group not entitled")
+	// ErrCorrupt: stored data failed authentication or does not parse. The
+	// store never returns a value it cannot authenticate.
+	ErrCorrupt = errors.New("store data is corrupt")
+	// ErrClosed: the Store has been closed.
+	ErrClosed = errors.New("store is closed")
+)
+
+// PermissionError reports a store directory or file that other users may
+// read or that belongs to another user. Open refuses such a store, as ssh
+// refuses a private key that others can read; the message says how to fix it.
+type PermissionError = fsutil.PermissionError

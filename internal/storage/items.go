@@ -1,0 +1,75 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Item is one sealed record as stored. Every field is either a keyed MAC or
+// ciphertext; Class is the accessibility class, kept in clear so that the
+// right class key can be chosen before decrypting (it is also bound into
+// the value's associated data, so altering it only makes the value fail).
+type Item struct {
+	ID    []byte // keyed MAC of (service, key): the lookup index
+	Svc   []byte // keyed MAC of the service: what Keys looks items up by
+	Class uint8
+	Name  []byte // sealed (service, key)
+	Value []byte // sealed value
+}
+
+// Get returns the class and sealed value of the item with this id.
+func (d *DB) Get(ctx context.Context, id []byte) (class uint8, value []byte, err error) {
+	err = d.get.QueryRowContext(ctx, id).Scan(&class, &value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, ErrNotFound
+	}
+	return class, value, classify(err)
+}
+
+// Has reports whether an item with this id exists, reading no value.
+func (d *DB) Has(ctx context.Context, id []byte) (bool, error) {
+	var one int
+	err := d.has.QueryRowContext(ctx, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, classify(err)
+}
+
+// Named is an item's id and sealed name.
+type Named struct {
+	ID   []byte
+	Name []byte
+}
+
+// ListService returns the id and sealed name of every item whose service
+// tag is svc.
+func (d *DB) ListService(ctx context.Context, svc []byte) ([]Named, error) {
+	rows, err := d.list.QueryContext(ctx, svc)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []Named
+	for rows.Next() {
+		var n Named
+		if err := rows.Scan(&n.ID, &n.Name); err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, n)
+	}
+	return out, classify(rows.Err())
+}
+
+// Put stores it, replacing any item with the same id. It returns once the
+// change is durable.
+func (d *DB) Put(ctx context.Context, it *Item) error {
+	return d.writer.submit(ctx, &op{put: it, id: it.ID})
+}
+
+// Delete removes the item with this id, if any. It returns once the change
+// is durable.
+func (d *DB) Delete(ctx context.Context, id []byte) error {
+	return d.writer.submit(ctx, &op{id: id})
+}

@@ -1,0 +1,86 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// applicationID marks the file as a securestore database ("SSTR"), so that
+// Open refuses a database some other program wrote.
+const applicationID = 0x53535452
+
+// migrations[i] brings the schema from version i to version i+1. Append
+// only: a released migration never changes. docs/FORMAT.md describes the
+// resulting schema.
+var migrations = []string{
+	// 0 → 1: the first format.
+	`CREATE TABLE meta (
+		name  TEXT PRIMARY KEY,
+		value BLOB NOT NULL
+	);
+	CREATE TABLE class_keys (
+		class    INTEGER PRIMARY KEY,
+		wrapping INTEGER NOT NULL,
+		blob     BLOB NOT NULL
+	);
+	CREATE TABLE items (
+		rowid INTEGER PRIMARY KEY,
+		id    BLOB NOT NULL UNIQUE,
+		svc   BLOB NOT NULL,
+		class INTEGER NOT NULL,
+		name  BLOB NOT NULL,
+		value BLOB NOT NULL
+	);
+	CREATE INDEX items_by_service ON items (svc);`,
+}
+
+// SchemaVersion is the schema version this program writes.
+var SchemaVersion = len(migrations)
+
+func (d *DB) migrate(ctx context.Context) error {
+	return d.update(ctx, func(tx *sql.Tx) error {
+		var version, appID int
+		if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
+			return err
+		}
+		if version > 0 && appID != applicationID {
+			return fmt.Errorf("%w: %s is not a securestore database (application_id %#x)", ErrCorrupt, d.path, appID)
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("%w: %s has schema version %d, this program knows up to %d; upgrade securestore",
+				ErrTooNew, d.path, version, len(migrations))
+		}
+		if version == len(migrations) {
+			return nil
+		}
+		for v := version; v < len(migrations); v++ {
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("schema %d→%d: %w", v, v+1, err)
+			}
+		}
+		// PRAGMA takes no bound parameters; both values are constants.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d`, applicationID))
+		return err
+	})
+}
+
+// update runs fn in one write transaction (BEGIN IMMEDIATE, so that it
+// waits up to BusyTimeout for other writers instead of failing midway).
+func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return classify(err)
+	}
+	return classify(tx.Commit())
+}

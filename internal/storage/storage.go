@@ -1,0 +1,161 @@
+// Package storage keeps a store's sealed records in one SQLite database,
+// through the pure-Go modernc.org/sqlite driver (no cgo, so every
+// GOOS/GOARCH cross-compiles).
+//
+// The database runs in WAL mode with synchronous=FULL: a transaction that
+// has committed has reached the disk, so a crash or kill -9 of any process
+// loses nothing acknowledged. Writes from many goroutines are batched into
+// shared commits by one writer goroutine (group commit, writer.go); reads go
+// straight to a small pool of connections and never wait for a writer.
+//
+// This package sees only ciphertext and keyed MACs: it never holds a key, a
+// name or a value in clear.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// BusyTimeout is how long a statement waits for a lock that another
+// connection or process holds before it fails: the deadline of every
+// database call that could otherwise block on another process.
+const BusyTimeout = 10 * time.Second
+
+var (
+	// ErrNotFound: no row has that id.
+	ErrNotFound = errors.New("no such record")
+	// ErrCorrupt: SQLite found the database file malformed, or it is not a
+	// securestore database.
+	ErrCorrupt = errors.New("database is corrupt")
+	// ErrTooNew: the database was written by a newer securestore.
+	ErrTooNew = errors.New("database format is newer than this program")
+	// ErrClosed: the DB has been closed.
+	ErrClosed = errors.New("database is closed")
+)
+
+// DB is one store's database.
+type DB struct {
+	path   string
+	sql    *sql.DB
+	get    *sql.Stmt
+	has    *sql.Stmt
+	list   *sql.Stmt
+	writer *writer
+}
+
+// Open opens (creating if needed) the database at path and brings its
+// schema up to date. The caller has created the file with private
+// permissions; SQLite gives the -wal and -shm files the same mode.
+func Open(ctx context.Context, path string) (*DB, error) {
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, err
+	}
+	// Each connection carries its own page cache; a few are plenty for
+	// readers, and the writer keeps one of its own.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(0)
+	d := &DB{path: path, sql: db}
+	if err := d.migrate(ctx); err != nil {
+		db.Close()
+		return nil, classify(err)
+	}
+	if err := d.prepare(ctx); err != nil {
+		db.Close()
+		return nil, classify(err)
+	}
+	w, err := startWriter(ctx, db)
+	if err != nil {
+		d.closeStmts()
+		db.Close()
+		return nil, classify(err)
+	}
+	d.writer = w
+	return d, nil
+}
+
+// dsn builds the SQLite URI for path with the settings every connection
+// needs. The path is escaped so that '?', '#' and '%' in directory names
+// cannot be read as URI syntax.
+func dsn(path string) string {
+	p := filepath.ToSlash(path)
+	if runtime.GOOS == "windows" && !strings.HasPrefix(p, "/") {
+		p = "/" + p // file:///C:/dir/app.db
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	// On macOS a plain fsync does not reach the platter; F_FULLFSYNC does.
+	// Elsewhere these two are no-ops.
+	q.Add("_pragma", "fullfsync(1)")
+	q.Add("_pragma", "checkpoint_fullfsync(1)")
+	q.Add("_pragma", "trusted_schema(0)")
+	q.Add("_pragma", "cell_size_check(1)")
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
+	return u.String()
+}
+
+func (d *DB) prepare(ctx context.Context) error {
+	var err error
+	if d.get, err = d.sql.PrepareContext(ctx, `SELECT class, value FROM items WHERE id = ?`); err != nil {
+		return err
+	}
+	if d.has, err = d.sql.PrepareContext(ctx, `SELECT 1 FROM items WHERE id = ?`); err != nil {
+		return err
+	}
+	if d.list, err = d.sql.PrepareContext(ctx, `SELECT id, name FROM items WHERE svc = ?`); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (d *DB) closeStmts() {
+	for _, s := range []*sql.Stmt{d.get, d.has, d.list} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// Path is the database file's path.
+func (d *DB) Path() string { return d.path }
+
+// Close waits for queued writes to commit, then closes the database. The
+// caller makes sure that no Put or Delete starts during or after Close.
+func (d *DB) Close() error {
+	werr := d.writer.stop()
+	d.closeStmts()
+	if err := d.sql.Close(); err != nil {
+		return err
+	}
+	return werr
+}
+
+// classify wraps SQLite's "this file is damaged" codes in ErrCorrupt.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+	}
+	return err
+}

@@ -1,0 +1,84 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Tx is a write transaction over a store's keys and settings: the meta
+// table (named settings such as the wrapped device key) and the wrapped
+// class keys. Item writes do not go through Tx; they batch through Put and
+// Delete.
+type Tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+// Update runs fn in one write transaction, committing when fn returns nil.
+// It waits up to BusyTimeout for other writers, in this process or others.
+// It is for rare changes: creating a store, re-wrapping keys.
+func (d *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return d.update(ctx, func(tx *sql.Tx) error { return fn(&Tx{ctx, tx}) })
+}
+
+// View runs fn in one read transaction: a consistent snapshot that waits
+// for no writer. fn must not write.
+func (d *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := d.sql.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	return classify(fn(&Tx{ctx, tx}))
+}
+
+// Meta returns the named setting, or ErrNotFound.
+func (t *Tx) Meta(name string) ([]byte, error) {
+	var v []byte
+	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM meta WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return v, classify(err)
+}
+
+// SetMeta sets the named setting.
+func (t *Tx) SetMeta(name string, value []byte) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO meta (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return classify(err)
+}
+
+// ClassKey is a wrapped class key as stored.
+type ClassKey struct {
+	Class    uint8
+	Wrapping uint8 // which keys wrap it (keys.WrapDevice, ...)
+	Blob     []byte
+}
+
+// ClassKeys returns every wrapped class key.
+func (t *Tx) ClassKeys() ([]ClassKey, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT class, wrapping, blob FROM class_keys ORDER BY class`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []ClassKey
+	for rows.Next() {
+		var k ClassKey
+		if err := rows.Scan(&k.Class, &k.Wrapping, &k.Blob); err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, k)
+	}
+	return out, classify(rows.Err())
+}
+
+// PutClassKey stores a wrapped class key, replacing the class's old one.
+func (t *Tx) PutClassKey(k ClassKey) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO class_keys (class, wrapping, blob) VALUES (?, ?, ?)
+		ON CONFLICT (class) DO UPDATE SET wrapping = excluded.wrapping, blob = excluded.blob`,
+		k.Class, k.Wrapping, k.Blob)
+	return classify(err)
+}

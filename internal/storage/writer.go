@@ -1,0 +1,152 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+)
+
+// maxBatch bounds how many writes share one commit, so that one commit's
+// latency stays bounded however many writers queue up.
+const maxBatch = 1024
+
+// op is one queued write: a put when put is non-nil, else a delete of id.
+type op struct {
+	ctx  context.Context
+	put  *Item
+	id   []byte
+	done chan error
+}
+
+// writer is the single goroutine that commits a DB's item writes. Writers
+// queue ops; each commit takes every op queued so far, so while one fsync
+// is in flight the next batch gathers behind it: N concurrent writers pay
+// for far fewer than N fsyncs (group commit).
+type writer struct {
+	conn   *sql.Conn
+	upsert *sql.Stmt
+	del    *sql.Stmt
+	ops    chan *op
+	exited chan error
+}
+
+func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1)}
+	w.upsert, err = conn.PrepareContext(ctx, `INSERT INTO items (id, svc, class, name, value) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET svc = excluded.svc, class = excluded.class, name = excluded.name, value = excluded.value`)
+	if err == nil {
+		w.del, err = conn.PrepareContext(ctx, `DELETE FROM items WHERE id = ?`)
+	}
+	if err != nil {
+		w.closeConn()
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+// submit queues o and waits for its commit. If ctx ends first, submit
+// returns ctx's error; the write may then still commit or not, but a nil
+// return always means durable.
+func (w *writer) submit(ctx context.Context, o *op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o.ctx = ctx
+	o.done = make(chan error, 1)
+	select {
+	case w.ops <- o:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *writer) run() {
+	batch := make([]*op, 0, maxBatch)
+	for first := range w.ops {
+		batch = append(batch[:0], first)
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-w.ops:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, o)
+			default:
+				break gather
+			}
+		}
+		w.commit(batch)
+	}
+	w.exited <- w.closeConn()
+}
+
+// commit writes batch in one transaction and reports the outcome to each
+// op. Ops whose caller has already given up are left out.
+func (w *writer) commit(batch []*op) {
+	live := batch[:0]
+	for _, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			o.done <- err
+			continue
+		}
+		live = append(live, o)
+	}
+	if len(live) == 0 {
+		return
+	}
+	err := w.apply(live)
+	for _, o := range live {
+		o.done <- err
+	}
+}
+
+func (w *writer) apply(batch []*op) error {
+	// The commit must not be cut short by one caller's context: it carries
+	// the others' writes too. SQLite's busy timeout bounds the wait for
+	// the lock.
+	ctx := context.Background()
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	upsert, del := tx.StmtContext(ctx, w.upsert), tx.StmtContext(ctx, w.del)
+	for _, o := range batch {
+		if o.put != nil {
+			it := o.put
+			_, err = upsert.ExecContext(ctx, it.ID, it.Svc, it.Class, it.Name, it.Value)
+		} else {
+			_, err = del.ExecContext(ctx, o.id)
+		}
+		if err != nil {
+			tx.Rollback()
+			return classify(err)
+		}
+	}
+	return classify(tx.Commit())
+}
+
+// stop lets queued ops commit, then ends the goroutine.
+func (w *writer) stop() error {
+	close(w.ops)
+	return <-w.exited
+}
+
+func (w *writer) closeConn() error {
+	for _, s := range []*sql.Stmt{w.upsert, w.del} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	return w.conn.Close()
+}

@@ -1,0 +1,85 @@
+package securestore
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultService is the service of an item set without
+// Options.KeychainService.
+const DefaultService = "app"
+
+// Options are the per-call options of the seed's API. A nil *Options means
+// every default: service "app", class WhenUnlocked, the app's own store.
+type Options struct {
+	// KeychainService is part of the item's identity: an item set with a
+	// service is found only under that service. "" means DefaultService.
+	KeychainService string
+	// KeychainAccessible says when the item may be read (see
+	// Accessibility). Only SetItem uses it: the other calls find the item
+	// whatever its class.
+	KeychainAccessible Accessibility
+	// AccessGroup selects a store shared by the apps that list it in
+	// Config.AccessGroups. "" means the app's own store.
+	AccessGroup string
+}
+
+// Accessibility is the seed's keychainAccessible: when an item can be read.
+// The zero value is WhenUnlocked, the seed's default.
+//
+// Until a passcode is set the store counts as unlocked, so every class but
+// WhenPasscodeSetThisDeviceOnly can be read and written; that one needs a
+// passcode and fails with ErrNoPasscode. Classes ending in ThisDeviceOnly
+// never leave this device in a backup.
+type Accessibility int
+
+// The seven classes, in the order of the seed. Their numbers are stored on
+// disk (docs/FORMAT.md) and never change.
+const (
+	WhenUnlocked                   Accessibility = iota // readable while the store is unlocked (default)
+	AfterFirstUnlock                                    // readable once unlocked, until the Store is closed
+	Always                                              // always readable; the least protected
+	WhenUnlockedThisDeviceOnly                          // WhenUnlocked, never migrated to another device
+	WhenPasscodeSetThisDeviceOnly                       // needs a passcode; deleted when it is removed
+	AfterFirstUnlockThisDeviceOnly                      // AfterFirstUnlock, never migrated
+	AlwaysThisDeviceOnly                                // Always, never migrated
+	numClasses
+)
+
+var accessibilityNames = [numClasses]string{
+	"WhenUnlocked",
+	"AfterFirstUnlock",
+	"Always",
+	"WhenUnlockedThisDeviceOnly",
+	"WhenPasscodeSetThisDeviceOnly",
+	"AfterFirstUnlockThisDeviceOnly",
+	"AlwaysThisDeviceOnly",
+}
+
+func (a Accessibility) valid() bool { return a >= 0 && a < numClasses }
+
+// String returns the constant's Go name, e.g. "WhenUnlocked".
+func (a Accessibility) String() string {
+	if !a.valid() {
+		return fmt.Sprintf("Accessibility(%d)", int(a))
+	}
+	return accessibilityNames[a]
+}
+
+// ThisDeviceOnly reports whether items of this class stay on this device
+// (are never carried by a backup to another one).
+func (a Accessibility) ThisDeviceOnly() bool { return strings.HasSuffix(a.String(), "ThisDeviceOnly") }
+
+// ParseAccessibility parses a class name in any of its spellings: the Go
+// name ("AfterFirstUnlock"), the seed's constant ("AFTER_FIRST_UNLOCK") or
+// the CLI's ("after-first-unlock"). Case does not matter.
+func ParseAccessibility(s string) (Accessibility, error) {
+	norm := strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s))
+	for a, name := range accessibilityNames {
+		if norm == strings.ToLower(name) {
+			return Accessibility(a), nil
+		}
+	}
+	return 0, fmt.Errorf("securestore: %w: unknown accessibility %q (want one of %s)",
+		ErrInvalidOption, s, strings.Join(accessibilityNames[:], ", "))
+}

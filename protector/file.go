@@ -1,0 +1,188 @@
+package protector
+
+import (
+	"bytes"
+	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/securestore-go/securestore/internal/fsutil"
+	"github.com/securestore-go/securestore/internal/record"
+)
+
+// KeyFileName is the file protector's key file, kept in the store directory.
+const KeyFileName = "file-protector.key"
+
+// File is the protector of last resort for machines with no key store (a
+// headless server, a CI runner, a container): a random secret in a 0600 key
+// file in the store directory, bound to the machine's identity so that a
+// copied directory does not open on another machine.
+//
+// It defends against the store's database leaking on its own (a backup, a
+// synced folder) and against an accidental copy to another machine. It does
+// not defend against anyone who can read the user's files on this machine:
+// the key file and the machine id sit next to the data. docs/SECURITY.md
+// says so in full, and `securestore doctor` names it as the fallback.
+type File struct{}
+
+func init() { Register(File{}, 1000) }
+
+// Name implements Protector.
+func (File) Name() string { return "file" }
+
+// Available implements Protector: a key file works wherever files do.
+func (File) Available(context.Context) error { return nil }
+
+// Wrap implements Protector. The first Wrap in a directory creates its key
+// file; every later one, from any process, uses the same file.
+func (f File) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kf, err := loadKeyFile(scope.Dir)
+	if errors.Is(err, ErrKeyMissing) {
+		kf, err = createKeyFile(scope.Dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	aead, err := record.NewAEAD(kf.kek(scope.Store))
+	if err != nil {
+		return nil, err
+	}
+	return record.Seal(aead, key, record.ProtectorAD(f.Name(), scope.Store)), nil
+}
+
+// Unwrap implements Protector.
+func (f File) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kf, err := loadKeyFile(scope.Dir)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := record.NewAEAD(kf.kek(scope.Store))
+	if err != nil {
+		return nil, err
+	}
+	key, err := record.Open(aead, blob, record.ProtectorAD(f.Name(), scope.Store))
+	if err != nil {
+		return nil, fmt.Errorf("file protector: the wrapped device key of %s does not open with %s: %w",
+			scope.Store, kf.path, ErrKeyCorrupt)
+	}
+	return key, nil
+}
+
+// Key file layout (docs/FORMAT.md, "file protector key file"):
+//
+//	"SSKF" | version 1 | len(binding) | binding | secret[32] | check[32] | sum[32]
+//
+// binding names the machine identity the file is bound to ("machine-id",
+// ..., or "none"); check = HMAC-SHA256(secret, machine identity) tells a
+// file from another machine apart from a damaged one; sum = SHA-256 of all
+// that precedes it.
+const (
+	keyFileMagic   = "SSKF"
+	keyFileVersion = 1
+	secretSize     = 32
+)
+
+type keyFile struct {
+	path    string
+	binding string
+	secret  []byte
+	machine []byte
+}
+
+// kek derives the key that wraps one store's device key: the file's secret
+// and the machine's identity, both needed.
+func (kf *keyFile) kek(store string) []byte {
+	k, err := hkdf.Key(sha256.New, kf.secret, kf.machine, "securestore file protector v1\x00"+store, 32)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func machineCheck(secret, machine []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("securestore machine check v1\x00"))
+	m.Write(machine)
+	return m.Sum(nil)
+}
+
+func createKeyFile(dir string) (*keyFile, error) {
+	binding, machine := currentMachineID()
+	secret := make([]byte, secretSize)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString(keyFileMagic)
+	b.WriteByte(keyFileVersion)
+	b.WriteByte(byte(len(binding)))
+	b.WriteString(binding)
+	b.Write(secret)
+	b.Write(machineCheck(secret, machine))
+	sum := sha256.Sum256(b.Bytes())
+	b.Write(sum[:])
+	path := filepath.Join(dir, KeyFileName)
+	if _, err := fsutil.CreateOnce(path, b.Bytes()); err != nil {
+		return nil, fmt.Errorf("file protector: create %s: %w", path, err)
+	}
+	clear(b.Bytes())
+	// Whether this process or a concurrent one created it, read back the
+	// file that is in place now.
+	return loadKeyFile(dir)
+}
+
+func loadKeyFile(dir string) (*keyFile, error) {
+	path := filepath.Join(dir, KeyFileName)
+	if err := fsutil.CheckPrivate(path); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("file protector: %s: %w", path, ErrKeyMissing)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("file protector: %w", err)
+	}
+	defer clear(data)
+	corrupt := fmt.Errorf("file protector: %s is damaged: %w", path, ErrKeyCorrupt)
+	if len(data) < 6 || string(data[:4]) != keyFileMagic || data[4] != keyFileVersion {
+		return nil, corrupt
+	}
+	bl := int(data[5])
+	if len(data) != 6+bl+secretSize+2*sha256.Size {
+		return nil, corrupt
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if want := sha256.Sum256(body); !hmac.Equal(want[:], sum) {
+		return nil, corrupt
+	}
+	binding := string(data[6 : 6+bl])
+	secret := bytes.Clone(data[6+bl : 6+bl+secretSize])
+	check := data[6+bl+secretSize : 6+bl+secretSize+sha256.Size]
+	machine, err := readMachineID(binding)
+	if err != nil {
+		clear(secret)
+		return nil, fmt.Errorf("file protector: %s is bound to this machine's %s, which cannot be read: %v: %w",
+			path, binding, err, ErrWrongMachine)
+	}
+	if !hmac.Equal(machineCheck(secret, machine), check) {
+		clear(secret)
+		return nil, fmt.Errorf("file protector: %s was made on another machine (its %s differs); "+
+			"a copied store directory does not open elsewhere, move items with export and import: %w",
+			path, binding, ErrWrongMachine)
+	}
+	return &keyFile{path: path, binding: binding, secret: secret, machine: machine}, nil
+}

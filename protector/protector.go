@@ -1,0 +1,57 @@
+// Package protector holds the device key of a securestore store at rest.
+//
+// Every store has one random 32-byte device key; everything else in the
+// store is derived from it or wrapped by it (docs/SECURITY.md). A Protector
+// is the one piece that decides where that key lives: wrapped by a key file
+// bound to the machine ("file"), and, as they are added, sealed to a TPM or
+// kept by the platform's key store. The store keeps whatever blob Wrap
+// returns and hands it back to Unwrap when it opens.
+//
+// To add a protector, implement the four methods and Register it; Auto
+// tries registered protectors in the order of Preference.
+package protector
+
+import (
+	"context"
+	"errors"
+)
+
+// Protector protects one device key per store.
+type Protector interface {
+	// Name is the stable identifier recorded in each store it protects,
+	// e.g. "file". It must satisfy the key rule [A-Za-z0-9._-]+.
+	Name() string
+	// Available reports, quickly and within ctx's deadline, whether this
+	// protector can work on this machine now; the error says why not and
+	// wraps ErrUnavailable.
+	Available(ctx context.Context) error
+	// Wrap protects key for the store named by scope and returns an opaque
+	// blob that the store persists. It may keep state of its own (a key
+	// file, a keyring item) identified by scope.
+	Wrap(ctx context.Context, scope Scope, key []byte) (blob []byte, err error)
+	// Unwrap recovers the key that Wrap protected. It never creates state:
+	// a missing or altered key, key file or keyring item is an error.
+	Unwrap(ctx context.Context, scope Scope, blob []byte) (key []byte, err error)
+}
+
+// Scope names the store a device key belongs to.
+type Scope struct {
+	Dir   string // the store directory; a protector may keep files here
+	Store string // the store's identity: "app:NAME" or "group:NAME"
+}
+
+var (
+	// ErrUnavailable: the protector cannot be used on this machine now.
+	ErrUnavailable = errors.New("protector unavailable")
+	// ErrUnknown: no protector is registered under that name.
+	ErrUnknown = errors.New("unknown protector")
+	// ErrWrongMachine: the key was bound to another machine; a copied store
+	// directory does not open elsewhere.
+	ErrWrongMachine = errors.New("key is bound to another machine")
+	// ErrKeyMissing: the protector's own key material (key file, keyring
+	// item, sealed object) is gone, so the device key cannot be recovered.
+	ErrKeyMissing = errors.New("protector key material is missing")
+	// ErrKeyCorrupt: the protector's key material or the wrapped blob was
+	// altered.
+	ErrKeyCorrupt = errors.New("protector key material is corrupt")
+)

@@ -1,0 +1,236 @@
+package securestore
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/securestore-go/securestore/internal/fsutil"
+	"github.com/securestore-go/securestore/protector"
+)
+
+// Store is an open store of one app, with the access groups it is entitled
+// to. It is safe for concurrent use by many goroutines, and many processes
+// may open the same store at once.
+type Store struct {
+	cfg *resolved
+
+	mu     sync.RWMutex // held shared by every operation, exclusively by Close
+	closed bool
+	own    *vault
+
+	groupsMu sync.Mutex
+	groups   map[string]*vault // access-group stores, opened on first use
+}
+
+// Open opens the store of cfg.App, creating it on first use.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("securestore: open: %w", err)
+	}
+	r, err := cfg.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("securestore: open: %w", err)
+	}
+	if err := fsutil.MkdirPrivate(r.dir); err != nil {
+		return nil, err
+	}
+	own, err := openVault(ctx, r.dir, "app", r.app, r.protector)
+	if err != nil {
+		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
+	}
+	return &Store{cfg: r, own: own, groups: map[string]*vault{}}, nil
+}
+
+// IsAvailable reports whether a store can be opened here with the default
+// directory and protector: a per-user data directory is known and a
+// protector is available. It creates nothing.
+func IsAvailable(ctx context.Context) bool {
+	if _, err := resolveDir(""); err != nil {
+		return false
+	}
+	name := resolveProtector("")
+	if name == protector.Auto {
+		_, _, err := protector.Choose(ctx)
+		return err == nil
+	}
+	p, err := protector.Lookup(name)
+	if err != nil {
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, protector.ProbeTimeout)
+	defer cancel()
+	return p.Available(pctx) == nil
+}
+
+// item is a validated operation target: the store and the item's names.
+type item struct {
+	v       *vault
+	service string
+	key     string
+}
+
+// op is the common prologue of every item operation: it takes the shared
+// lock (released by the returned func), checks the context, validates the
+// names and picks the store. Every error it returns is already wrapped.
+func (s *Store) op(ctx context.Context, name, key string, opts *Options) (item, func(), error) {
+	s.mu.RLock()
+	unlock := s.mu.RUnlock
+	fail := func(err error) (item, func(), error) {
+		unlock()
+		return item{}, func() {}, fmt.Errorf("securestore: %s: %w", name, err)
+	}
+	if s.closed {
+		return fail(ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	service := opts.KeychainService
+	if service == "" {
+		service = DefaultService
+	}
+	if err := validName("service", service); err != nil {
+		return fail(err)
+	}
+	if name != "keys" {
+		if err := validName("key", key); err != nil {
+			return fail(err)
+		}
+	}
+	v, err := s.vault(ctx, opts.AccessGroup)
+	if err != nil {
+		return fail(err)
+	}
+	return item{v, service, key}, unlock, nil
+}
+
+// vault returns the app's own store, or the access group's.
+func (s *Store) vault(ctx context.Context, group string) (*vault, error) {
+	if group == "" {
+		return s.own, nil
+	}
+	if err := validName("access group", group); err != nil {
+		return nil, err
+	}
+	if !s.cfg.groups[group] {
+		return nil, fmt.Errorf("%w: app %q does not list access group %q in Config.AccessGroups", ErrNotEntitled, s.cfg.app, group)
+	}
+	s.groupsMu.Lock()
+	defer s.groupsMu.Unlock()
+	if v := s.groups[group]; v != nil {
+		return v, nil
+	}
+	v, err := openVault(ctx, s.cfg.dir, "group", group, s.cfg.protector)
+	if err != nil {
+		return nil, fmt.Errorf("open access group %q: %w", group, err)
+	}
+	s.groups[group] = v
+	return v, nil
+}
+
+// itemErr wraps err with the operation and the item's names (never its value).
+func itemErr(op string, it item, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("securestore: %s %q (service %q in %s): %w", op, it.key, it.service, it.v.id, err)
+}
+
+// SetItem stores value under key, replacing any item with the same
+// identity (store, service, key), whatever its class. It returns nil only
+// once the item is durable. A value longer than Config.MaxValueBytes fails
+// with ErrValueTooLarge and leaves the stored item as it was.
+func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) error {
+	it, done, err := s.op(ctx, "set", key, opts)
+	if err != nil {
+		return err
+	}
+	defer done()
+	class := WhenUnlocked
+	if opts != nil {
+		class = opts.KeychainAccessible
+	}
+	if !class.valid() {
+		return itemErr("set", it, fmt.Errorf("%w: unknown accessibility %d", ErrInvalidOption, int(class)))
+	}
+	if len(value) > s.cfg.maxValue {
+		return itemErr("set", it, fmt.Errorf("%w: %d bytes, the limit is %d", ErrValueTooLarge, len(value), s.cfg.maxValue))
+	}
+	return itemErr("set", it, it.v.set(ctx, it.service, it.key, class, value))
+}
+
+// GetItem returns the value stored under key, or an error wrapping
+// ErrNotFound when there is none (the seed's null).
+func (s *Store) GetItem(ctx context.Context, key string, opts *Options) (string, error) {
+	it, done, err := s.op(ctx, "get", key, opts)
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	v, err := it.v.get(ctx, it.service, it.key)
+	return v, itemErr("get", it, err)
+}
+
+// DeleteItem removes the item stored under key. Deleting an item that does
+// not exist succeeds. It returns nil only once the deletion is durable.
+func (s *Store) DeleteItem(ctx context.Context, key string, opts *Options) error {
+	it, done, err := s.op(ctx, "delete", key, opts)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return itemErr("delete", it, it.v.delete(ctx, it.service, it.key))
+}
+
+// HasItem reports whether an item is stored under key. It never decrypts
+// the value, so it works for items of every class while locked.
+func (s *Store) HasItem(ctx context.Context, key string, opts *Options) (bool, error) {
+	it, done, err := s.op(ctx, "has", key, opts)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	ok, err := it.v.has(ctx, it.service, it.key)
+	return ok, itemErr("has", it, err)
+}
+
+// Keys returns the keys of the items in one service, sorted. It reads
+// names only, never values, so it works while locked.
+func (s *Store) Keys(ctx context.Context, opts *Options) ([]string, error) {
+	it, done, err := s.op(ctx, "keys", "", opts)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	keys, err := it.v.keys(ctx, it.service)
+	if err != nil {
+		return nil, fmt.Errorf("securestore: keys (service %q in %s): %w", it.service, it.v.id, err)
+	}
+	slices.Sort(keys)
+	return keys, nil
+}
+
+// Close waits for operations in flight, then closes the store's databases
+// and wipes its keys from memory. Later calls fail with ErrClosed; closing
+// twice is not an error.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var first error
+	for _, v := range append([]*vault{s.own}, slices.Collect(maps.Values(s.groups))...) {
+		if err := v.close(); err != nil && first == nil {
+			first = fmt.Errorf("securestore: close %s: %w", v.id, err)
+		}
+	}
+	return first
+}

@@ -1,0 +1,313 @@
+package securestore
+
+import (
+	"context"
+	"crypto/cipher"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/securestore-go/securestore/internal/fsutil"
+	"github.com/securestore-go/securestore/internal/keys"
+	"github.com/securestore-go/securestore/internal/record"
+	"github.com/securestore-go/securestore/internal/storage"
+	"github.com/securestore-go/securestore/protector"
+)
+
+// ProtectorTimeout bounds every call into a protector (a key store, a TPM),
+// so that a hung OS service makes Open fail instead of hang.
+const ProtectorTimeout = 30 * time.Second
+
+// Names of the settings in a store's meta table (docs/FORMAT.md).
+const (
+	metaStore     = "store"      // the store's identity, "app:NAME" or "group:NAME"
+	metaProtector = "protector"  // the name of the protector that wraps the device key
+	metaDeviceKey = "device_key" // the device key as the protector wrapped it
+)
+
+// vault is one store database (an app's own, or an access group's) with its
+// keys: what Store operations act on once the options picked a store.
+type vault struct {
+	id        string // "app:NAME" or "group:NAME"
+	db        *storage.DB
+	protector string
+	device    []byte
+	meta      *keys.Metadata
+	classes   [numClasses]cipher.AEAD // nil where the class key is not available
+}
+
+// storeFile is the database file of a store: app.NAME.db or group.NAME.db.
+// The name has passed the key rule, so it holds no path separator.
+func storeFile(dir, kind, name string) string {
+	return filepath.Join(dir, kind+"."+name+".db")
+}
+
+// openVault opens the store kind:name in dir, creating it (with a new
+// device key wrapped by the chosen protector) if it does not exist.
+func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *vault, err error) {
+	id := kind + ":" + name
+	path := storeFile(dir, kind, name)
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := fsutil.CheckPrivate(p); err != nil {
+			return nil, err
+		}
+	}
+	if err := fsutil.CreatePrivate(path); err != nil {
+		return nil, err
+	}
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	v := &vault{id: id, db: db}
+	scope := protector.Scope{Dir: dir, Store: id}
+
+	var blob []byte
+	var wrapped []storage.ClassKey
+	read := func(tx *storage.Tx) error {
+		var err error
+		if blob, err = tx.Meta(metaDeviceKey); err != nil {
+			return err
+		}
+		stored, err := tx.Meta(metaStore)
+		if err != nil {
+			return err
+		}
+		if string(stored) != id {
+			// Two names that differ only in case share a file on a
+			// case-insensitive file system.
+			return fmt.Errorf("%w: %s holds the store %q, not %q", ErrCorrupt, path, stored, id)
+		}
+		p, err := tx.Meta(metaProtector)
+		if err != nil {
+			return err
+		}
+		v.protector = string(p)
+		wrapped, err = tx.ClassKeys()
+		return err
+	}
+	err = db.View(ctx, read)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = db.Update(ctx, func(tx *storage.Tx) error {
+			// Another process may have created the store meanwhile.
+			if err := read(tx); !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			return v.create(ctx, tx, scope, protectorName, read)
+		})
+	}
+	if err != nil {
+		return nil, storageErr(err)
+	}
+
+	if protectorName != protector.Auto && protectorName != v.protector {
+		return nil, fmt.Errorf("%w: %s is protected by %q, not %q; open it with that protector (or \"auto\")",
+			ErrInvalidOption, path, v.protector, protectorName)
+	}
+	p, err := protector.Lookup(v.protector)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, ProtectorTimeout)
+	v.device, err = p.Unwrap(pctx, scope, blob)
+	cancel()
+	if errors.Is(err, protector.ErrKeyCorrupt) {
+		return nil, fmt.Errorf("%w: unwrap the device key with the %q protector: %w", ErrCorrupt, v.protector, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("unwrap the device key with the %q protector: %w", v.protector, err)
+	}
+	v.meta = keys.DeriveMetadata(v.device, id)
+	if err := v.unwrapClassKeys(wrapped); err != nil {
+		v.wipe()
+		return nil, err
+	}
+	return v, nil
+}
+
+// create makes a new store inside tx: a device key wrapped by the chosen
+// protector and a class key for every class that needs no passcode. It
+// then reads the store back through read, as openVault would.
+func (v *vault) create(ctx context.Context, tx *storage.Tx, scope protector.Scope, protectorName string, read func(*storage.Tx) error) error {
+	var p protector.Protector
+	var err error
+	if protectorName == protector.Auto {
+		p, _, err = protector.Choose(ctx)
+	} else {
+		p, err = protector.Lookup(protectorName)
+		if err == nil {
+			pctx, cancel := context.WithTimeout(ctx, protector.ProbeTimeout)
+			err = p.Available(pctx)
+			cancel()
+		}
+	}
+	if err != nil {
+		return err
+	}
+	device := keys.New()
+	defer keys.Wipe(device)
+	pctx, cancel := context.WithTimeout(ctx, ProtectorTimeout)
+	blob, err := p.Wrap(pctx, scope, device)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("wrap the device key with the %q protector: %w", p.Name(), err)
+	}
+	for name, value := range map[string][]byte{metaStore: []byte(v.id), metaProtector: []byte(p.Name()), metaDeviceKey: blob} {
+		if err := tx.SetMeta(name, value); err != nil {
+			return err
+		}
+	}
+	kek := keys.DeviceKEK(device, v.id)
+	defer keys.Wipe(kek)
+	for c := Accessibility(0); c < numClasses; c++ {
+		if c == WhenPasscodeSetThisDeviceOnly {
+			continue // exists only while a passcode is set
+		}
+		ck := keys.New()
+		err := tx.PutClassKey(storage.ClassKey{
+			Class:    uint8(c),
+			Wrapping: keys.WrapDevice,
+			Blob:     keys.WrapClassKey(kek, v.id, uint8(c), keys.WrapDevice, ck),
+		})
+		keys.Wipe(ck)
+		if err != nil {
+			return err
+		}
+	}
+	return read(tx)
+}
+
+// unwrapClassKeys makes available every class key that the device key
+// alone unwraps.
+func (v *vault) unwrapClassKeys(wrapped []storage.ClassKey) error {
+	kek := keys.DeviceKEK(v.device, v.id)
+	defer keys.Wipe(kek)
+	for _, w := range wrapped {
+		if w.Wrapping != keys.WrapDevice {
+			continue
+		}
+		if int(w.Class) >= int(numClasses) {
+			return fmt.Errorf("%w: class key for unknown class %d", ErrCorrupt, w.Class)
+		}
+		ck, err := keys.UnwrapClassKey(kek, v.id, w.Class, w.Wrapping, w.Blob)
+		if err != nil {
+			return fmt.Errorf("%w: the key of class %v does not unwrap", ErrCorrupt, Accessibility(w.Class))
+		}
+		aead, err := record.NewAEAD(ck)
+		keys.Wipe(ck)
+		if err != nil {
+			return err
+		}
+		v.classes[w.Class] = aead
+	}
+	return nil
+}
+
+// classKey returns the cipher of class c, or why it is not available.
+func (v *vault) classKey(c Accessibility) (cipher.AEAD, error) {
+	if !c.valid() {
+		return nil, fmt.Errorf("%w: item has unknown class %d", ErrCorrupt, int(c))
+	}
+	if aead := v.classes[c]; aead != nil {
+		return aead, nil
+	}
+	if c == WhenPasscodeSetThisDeviceOnly {
+		return nil, ErrNoPasscode
+	}
+	return nil, ErrLocked
+}
+
+func (v *vault) get(ctx context.Context, service, key string) (string, error) {
+	id := v.meta.ItemID(service, key)
+	class, blob, err := v.db.Get(ctx, id)
+	if err != nil {
+		return "", storageErr(err)
+	}
+	aead, err := v.classKey(Accessibility(class))
+	if err != nil {
+		return "", err
+	}
+	pt, err := record.Open(aead, blob, record.ItemAD(v.id, service, key, class))
+	if err != nil {
+		return "", fmt.Errorf("%w: the value does not authenticate", ErrCorrupt)
+	}
+	s := string(pt)
+	clear(pt)
+	return s, nil
+}
+
+func (v *vault) set(ctx context.Context, service, key string, class Accessibility, value string) error {
+	aead, err := v.classKey(class)
+	if err != nil {
+		return err
+	}
+	id := v.meta.ItemID(service, key)
+	it := &storage.Item{
+		ID:    id,
+		Svc:   v.meta.ServiceTag(service),
+		Class: uint8(class),
+		Name:  v.meta.SealName(id, service, key),
+		Value: record.Seal(aead, []byte(value), record.ItemAD(v.id, service, key, uint8(class))),
+	}
+	return storageErr(v.db.Put(ctx, it))
+}
+
+func (v *vault) delete(ctx context.Context, service, key string) error {
+	return storageErr(v.db.Delete(ctx, v.meta.ItemID(service, key)))
+}
+
+func (v *vault) has(ctx context.Context, service, key string) (bool, error) {
+	ok, err := v.db.Has(ctx, v.meta.ItemID(service, key))
+	return ok, storageErr(err)
+}
+
+func (v *vault) keys(ctx context.Context, service string) ([]string, error) {
+	rows, err := v.db.ListService(ctx, v.meta.ServiceTag(service))
+	if err != nil {
+		return nil, storageErr(err)
+	}
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		svc, key, err := v.meta.OpenName(r.ID, r.Name)
+		if err != nil || svc != service {
+			return nil, fmt.Errorf("%w: an item name does not authenticate", ErrCorrupt)
+		}
+		out = append(out, key)
+	}
+	return out, nil
+}
+
+func (v *vault) close() error {
+	err := v.db.Close()
+	v.wipe()
+	return storageErr(err)
+}
+
+func (v *vault) wipe() {
+	keys.Wipe(v.device)
+	if v.meta != nil {
+		v.meta.Wipe()
+	}
+	v.classes = [numClasses]cipher.AEAD{}
+}
+
+// storageErr maps the storage layer's errors onto the public sentinels.
+func storageErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrNotFound):
+		return ErrNotFound
+	case errors.Is(err, storage.ErrCorrupt):
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	case errors.Is(err, storage.ErrClosed):
+		return ErrClosed
+	}
+	return err
+}
