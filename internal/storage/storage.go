@@ -134,8 +134,8 @@ func (d *DB) closeStmts() {
 // Path is the database file's path.
 func (d *DB) Path() string { return d.path }
 
-// Close waits for queued writes to commit, then closes the database. The
-// caller makes sure that no Put or Delete starts during or after Close.
+// Close waits for queued writes to commit, then closes the database. Puts
+// and Deletes after Close fail with ErrClosed.
 func (d *DB) Close() error {
 	werr := d.writer.stop()
 	d.closeStmts()

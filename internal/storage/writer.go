@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"sync"
+	"sync/atomic"
 )
 
 // maxBatch bounds how many writes share one commit, so that one commit's
@@ -27,6 +29,11 @@ type writer struct {
 	del    *sql.Stmt
 	ops    chan *op
 	exited chan error
+
+	mu     sync.RWMutex // held shared while queuing, exclusively by stop
+	closed bool
+
+	commits atomic.Int64 // transactions committed, for tests and diagnostics
 }
 
 func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
@@ -57,16 +64,28 @@ func (w *writer) submit(ctx context.Context, o *op) error {
 	}
 	o.ctx = ctx
 	o.done = make(chan error, 1)
-	select {
-	case w.ops <- o:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := w.enqueue(o); err != nil {
+		return err
 	}
 	select {
 	case err := <-o.done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+func (w *writer) enqueue(o *op) error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return ErrClosed
+	}
+	select {
+	case w.ops <- o:
+		return nil
+	case <-o.ctx.Done():
+		return o.ctx.Err()
 	}
 }
 
@@ -133,12 +152,24 @@ func (w *writer) apply(batch []*op) error {
 			return classify(err)
 		}
 	}
-	return classify(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return classify(err)
+	}
+	w.commits.Add(1)
+	return nil
 }
 
 // stop lets queued ops commit, then ends the goroutine.
+// A second stop returns nil.
 func (w *writer) stop() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
 	close(w.ops)
+	w.mu.Unlock()
 	return <-w.exited
 }
 

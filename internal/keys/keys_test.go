@@ -1,0 +1,58 @@
+package keys
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestMetadataIsKeyedAndScoped(t *testing.T) {
+	dev := bytes.Repeat([]byte{1}, Size)
+	m := DeriveMetadata(dev, "app:a")
+	id := m.ItemID("svc", "key")
+	if !bytes.Equal(id, m.ItemID("svc", "key")) {
+		t.Fatal("ItemID is not deterministic")
+	}
+	for name, other := range map[string][]byte{
+		"other key":     m.ItemID("svc", "key2"),
+		"other service": m.ItemID("svc2", "key"),
+		"shifted bytes": m.ItemID("svck", "ey"),
+		"other store":   DeriveMetadata(dev, "app:b").ItemID("svc", "key"),
+		"other device":  DeriveMetadata(bytes.Repeat([]byte{2}, Size), "app:a").ItemID("svc", "key"),
+	} {
+		if bytes.Equal(id, other) {
+			t.Errorf("ItemID collides with %s", name)
+		}
+	}
+	if bytes.Equal(m.ServiceTag("svc"), id[:len(m.ServiceTag("svc"))]) {
+		t.Error("service tag and item id share a key")
+	}
+	blob := m.SealName(id, "svc", "key")
+	s, k, err := m.OpenName(id, blob)
+	if err != nil || s != "svc" || k != "key" {
+		t.Fatalf("OpenName = %q %q %v", s, k, err)
+	}
+	if _, _, err := m.OpenName(m.ItemID("svc", "other"), blob); err == nil {
+		t.Error("a name opened under another item's id")
+	}
+}
+
+func TestClassKeyWrap(t *testing.T) {
+	kek := DeviceKEK(bytes.Repeat([]byte{3}, Size), "app:a")
+	ck := New()
+	blob := WrapClassKey(kek, "app:a", 2, WrapDevice, ck)
+	got, err := UnwrapClassKey(kek, "app:a", 2, WrapDevice, blob)
+	if err != nil || !bytes.Equal(got, ck) {
+		t.Fatalf("unwrap = %x, %v", got, err)
+	}
+	for _, c := range []struct {
+		store    string
+		class, w uint8
+	}{{"app:b", 2, WrapDevice}, {"app:a", 3, WrapDevice}, {"app:a", 2, WrapDevicePasscode}} {
+		if _, err := UnwrapClassKey(kek, c.store, c.class, c.w, blob); err == nil {
+			t.Errorf("class key unwrapped as %+v", c)
+		}
+	}
+	if _, err := UnwrapClassKey(DeviceKEK(New(), "app:a"), "app:a", 2, WrapDevice, blob); err == nil {
+		t.Error("class key unwrapped under another device key")
+	}
+}

@@ -1,0 +1,75 @@
+package record
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	aead, _ := NewAEAD(bytes.Repeat([]byte{7}, 32))
+	ad := ItemAD("app:a", "svc", "key", 0)
+	blob := Seal(aead, []byte("secret"), ad)
+	if len(blob) != Overhead+len("secret") || blob[0] != Version {
+		t.Fatalf("blob layout: %d bytes, version %d", len(blob), blob[0])
+	}
+	pt, err := Open(aead, blob, ad)
+	if err != nil || string(pt) != "secret" {
+		t.Fatalf("Open = %q, %v", pt, err)
+	}
+	if bytes.Contains(blob, []byte("secret")) {
+		t.Fatal("plaintext visible in the blob")
+	}
+	if bytes.Equal(blob, Seal(aead, []byte("secret"), ad)) {
+		t.Fatal("two seals of the same value are equal: nonce reuse")
+	}
+	// Every single-bit flip and every truncation fails.
+	for i := range blob {
+		for bit := 0; bit < 8; bit++ {
+			b := bytes.Clone(blob)
+			b[i] ^= 1 << bit
+			if _, err := Open(aead, b, ad); !errors.Is(err, ErrFormat) {
+				t.Fatalf("flip byte %d bit %d: err = %v", i, bit, err)
+			}
+		}
+		if _, err := Open(aead, blob[:i], ad); !errors.Is(err, ErrFormat) {
+			t.Fatalf("truncated to %d: err = %v", i, err)
+		}
+	}
+}
+
+func TestADsBindEveryField(t *testing.T) {
+	aead, _ := NewAEAD(bytes.Repeat([]byte{9}, 32))
+	blob := Seal(aead, []byte("v"), ItemAD("app:a", "svc", "key", 2))
+	for _, ad := range [][]byte{
+		ItemAD("app:b", "svc", "key", 2),
+		ItemAD("group:a", "svc", "key", 2),
+		ItemAD("app:a", "svc2", "key", 2),
+		ItemAD("app:a", "svc", "key2", 2),
+		ItemAD("app:a", "svc", "key", 3),
+		ItemAD("app:a", "svckey", "", 2), // moving bytes between fields
+		ItemAD("app:a", "", "svckey", 2),
+		NameAD("app:a", []byte("svc")),
+		ClassKeyAD("app:a", 2, 0),
+		ProtectorAD("file", "app:a"),
+	} {
+		if _, err := Open(aead, blob, ad); err == nil {
+			t.Errorf("blob opened under the wrong associated data %q", ad)
+		}
+	}
+}
+
+func TestNameEncoding(t *testing.T) {
+	for _, c := range [][2]string{{"s", "k"}, {"", ""}, {"a\x00b", "c"}, {"svc", ""}} {
+		s, k, err := DecodeName(EncodeName(c[0], c[1]))
+		if err != nil || s != c[0] || k != c[1] {
+			t.Errorf("round trip %q = %q %q %v", c, s, k, err)
+		}
+	}
+	enc := EncodeName("svc", "key")
+	for _, bad := range [][]byte{nil, enc[:3], enc[:len(enc)-1], append(bytes.Clone(enc), 0), {0, 0, 0, 9, 'a'}} {
+		if _, _, err := DecodeName(bad); err == nil {
+			t.Errorf("DecodeName(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+var ctx = context.Background()
+
+func openTemp(t *testing.T) (*DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.db")
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, path
+}
+
+func item(i int) *Item {
+	b := []byte(fmt.Sprintf("%04d", i))
+	return &Item{ID: b, Svc: []byte("svc"), Class: 1, Name: b, Value: bytes.Repeat(b, 10)}
+}
+
+func TestPutGetDelete(t *testing.T) {
+	d, _ := openTemp(t)
+	if _, _, err := d.Get(ctx, []byte("0001")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get before Put: %v", err)
+	}
+	if err := d.Put(ctx, item(1)); err != nil {
+		t.Fatal(err)
+	}
+	class, v, err := d.Get(ctx, []byte("0001"))
+	if err != nil || class != 1 || !bytes.Equal(v, item(1).Value) {
+		t.Fatalf("Get = %d %q %v", class, v, err)
+	}
+	if ok, err := d.Has(ctx, []byte("0001")); !ok || err != nil {
+		t.Fatalf("Has = %v %v", ok, err)
+	}
+	rows, err := d.ListService(ctx, []byte("svc"))
+	if err != nil || len(rows) != 1 || string(rows[0].ID) != "0001" {
+		t.Fatalf("ListService = %v %v", rows, err)
+	}
+	if err := d.Delete(ctx, []byte("0001")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := d.Has(ctx, []byte("0001")); ok || err != nil {
+		t.Fatalf("Has after Delete = %v %v", ok, err)
+	}
+}
+
+// TestGroupCommit holds the database's write lock from another connection
+// while writes queue up, then releases it: the writer must commit all the
+// queued writes in one transaction, not one each.
+func TestGroupCommit(t *testing.T) {
+	d, path := openTemp(t)
+	other, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	lock, err := other.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lock.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES ('lock', x'00')`); err != nil {
+		t.Fatal(err)
+	}
+
+	const n = 100
+	var wg sync.WaitGroup
+	errs := make([]error, n+1)
+	submit := func(i int) {
+		defer wg.Done()
+		errs[i] = d.Put(ctx, item(i))
+	}
+	// The first write is taken by the writer, which then waits for the lock.
+	wg.Add(1)
+	go submit(n)
+	for len(d.writer.ops) != 0 {
+		runtime.Gosched()
+	}
+	// The rest queue behind it.
+	wg.Add(n)
+	for i := 0; i < n; i++ {
+		go submit(i)
+	}
+	for len(d.writer.ops) != n {
+		runtime.Gosched()
+	}
+	if err := lock.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Put %d: %v", i, err)
+		}
+	}
+	if got := d.writer.commits.Load(); got != 2 {
+		t.Fatalf("%d writes took %d commits, want 2 (the first alone, then all queued ones together)", n+1, got)
+	}
+	rows, err := d.ListService(ctx, []byte("svc"))
+	if err != nil || len(rows) != n+1 {
+		t.Fatalf("ListService: %d rows, %v", len(rows), err)
+	}
+}
+
+func TestCanceledWriteIsNotApplied(t *testing.T) {
+	d, _ := openTemp(t)
+	c, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := d.Put(c, item(1)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with a canceled context: %v", err)
+	}
+	if ok, _ := d.Has(ctx, []byte("0001")); ok {
+		t.Fatal("a write whose context was canceled before it was queued was applied")
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	d, path := openTemp(t)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := Open(ctx, path) // reopening an up-to-date store changes nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+
+	raw, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion+1)); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if _, err := Open(ctx, path); !errors.Is(err, ErrTooNew) {
+		t.Fatalf("Open of a newer schema: %v, want ErrTooNew", err)
+	}
+}
+
+func TestRefusesForeignDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TABLE t (x); PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if _, err := Open(ctx, path); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open of another program's database: %v, want ErrCorrupt", err)
+	}
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	if err := os.WriteFile(junk, bytes.Repeat([]byte("not a database "), 512), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, junk); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open of a junk file: %v, want ErrCorrupt", err)
+	}
+}
+
+func TestDSNEscapesPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a?b#c%d e")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "x.db")
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at %q: %v", path, err)
+	}
+}
