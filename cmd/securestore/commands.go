@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"strings"
+
+	"github.com/securestore-go/securestore"
+)
+
+// A command is one subcommand: its help and what it does. To add one,
+// write its run function and add it to commands; dispatch does the rest
+// (flags, argument count, help, errors and exit status).
+type command struct {
+	name    string
+	args    []string // names of its positional arguments, all required, e.g. {"KEY"}
+	summary string   // one line, for the top-level help
+	help    string   // what it does, for its own help
+	// extraArgsHint replaces "want only KEY" in the message for too many
+	// arguments, when there is more helpful advice.
+	extraArgsHint string
+	// flags defines the command's own flags on fs, storing into inv. Nil
+	// when the command has only the global flags.
+	flags func(fs *flag.FlagSet, inv *invocation)
+	// run does the work. args are the positional arguments, already
+	// counted. Errors go to report (exit.go), which prints them and
+	// picks the exit status.
+	run func(ctx context.Context, inv *invocation, args []string) error
+}
+
+// commands in the order of the top-level help.
+var commands = []*command{
+	{
+		name:    "set",
+		args:    []string{"KEY"},
+		summary: "store the value read from standard input under KEY",
+		help: `Store the value read from standard input under KEY, replacing any
+item with the same key and service. One trailing newline ("\n" or
+"\r\n") is removed, so "echo secret | securestore set KEY" stores
+"secret". When standard input is a terminal, set asks for the value
+and does not echo it. The value is never taken from the command line,
+where other users could see it in the process list.
+
+The value is at most 2048 bytes; a longer one fails with exit status 2
+and leaves the stored item as it was.`,
+		extraArgsHint: "set reads the value from standard input, never from the command line",
+		run:           runSet,
+	},
+	{
+		name:    "get",
+		args:    []string{"KEY"},
+		summary: "print the value stored under KEY",
+		help: `Print the value stored under KEY, followed by a newline (the one that
+set removed). With -n, print the value exactly.
+
+Exit status 1, with a message on standard error, when there is no item
+under KEY in this service and store.`,
+		flags: func(fs *flag.FlagSet, inv *invocation) {
+			fs.BoolVar(&inv.noNewline, "n", false, "the same as --no-newline")
+			fs.BoolVar(&inv.noNewline, "no-newline", false, "print the value without a newline after it")
+		},
+		run: runGet,
+	},
+	{
+		name:    "delete",
+		args:    []string{"KEY"},
+		summary: "delete the item stored under KEY",
+		help: `Delete the item stored under KEY. Deleting an item that does not exist
+succeeds.`,
+		run: runDelete,
+	},
+	{
+		name:    "has",
+		args:    []string{"KEY"},
+		summary: "exit 0 if an item is stored under KEY, 1 if not",
+		help: `Exit with status 0 when an item is stored under KEY, 1 when there is
+none. has prints nothing, never reads the value, and works for items
+of every accessibility class, locked or not:
+
+    if securestore has token; then ...`,
+		run: runHas,
+	},
+	{
+		name:    "list",
+		summary: "print the keys of the service, sorted, one per line",
+		help: `Print the keys of the items in the service (--service, default "app"),
+sorted, one per line. Values are not printed.`,
+		run: runList,
+	},
+}
+
+// lookupCommand returns the command called name, or nil.
+func lookupCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// usageLine is the command's synopsis, e.g. "securestore get [flags] KEY".
+func (c *command) usageLine() string {
+	return strings.Join(append([]string{"securestore", c.name, "[flags]"}, c.args...), " ")
+}
+
+// checkArgs checks the number of positional arguments. Its messages never
+// repeat an argument: an extra one may be a secret typed where it does not
+// belong ("securestore set token s3cret").
+func (c *command) checkArgs(args []string) error {
+	var msg string
+	switch {
+	case len(args) < len(c.args):
+		msg = "missing " + c.args[len(args)]
+	case len(args) > len(c.args) && len(c.args) == 0:
+		msg = "takes no arguments"
+	case len(args) > len(c.args) && c.extraArgsHint != "":
+		msg = "too many arguments; " + c.extraArgsHint
+	case len(args) > len(c.args):
+		msg = "too many arguments; want only " + strings.Join(c.args, " ")
+	default:
+		return nil
+	}
+	return &usageError{command: c.name, msg: msg}
+}
+
+func runSet(ctx context.Context, inv *invocation, args []string) error {
+	key, opts := args[0], inv.options()
+	return inv.withStore(ctx, func(s *securestore.Store) error {
+		var value string
+		var err error
+		if fd, ok := terminal(inv.stdin); ok {
+			// Check the key, service and group before asking, so that
+			// nobody types a secret only to learn that a name was bad.
+			if _, err := s.HasItem(ctx, key, opts); err != nil {
+				return err
+			}
+			value, err = promptValue(fd, inv.stderr, key, securestore.DefaultMaxValueBytes)
+		} else {
+			value, err = readValue(inv.stdin, securestore.DefaultMaxValueBytes)
+		}
+		if err != nil {
+			return err
+		}
+		return s.SetItem(ctx, key, value, opts)
+	})
+}
+
+func runGet(ctx context.Context, inv *invocation, args []string) error {
+	key := args[0]
+	return inv.withStore(ctx, func(s *securestore.Store) error {
+		value, err := s.GetItem(ctx, key, inv.options())
+		if errors.Is(err, securestore.ErrNotFound) {
+			return &notFoundError{key: key, service: inv.service(), store: inv.storeName(), err: err}
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := io.WriteString(inv.stdout, value); err != nil {
+			return err
+		}
+		if !inv.noNewline {
+			_, err = io.WriteString(inv.stdout, "\n")
+		}
+		return err
+	})
+}
+
+func runDelete(ctx context.Context, inv *invocation, args []string) error {
+	key := args[0]
+	return inv.withStore(ctx, func(s *securestore.Store) error {
+		return s.DeleteItem(ctx, key, inv.options())
+	})
+}
+
+func runHas(ctx context.Context, inv *invocation, args []string) error {
+	key := args[0]
+	return inv.withStore(ctx, func(s *securestore.Store) error {
+		ok, err := s.HasItem(ctx, key, inv.options())
+		if err == nil && !ok {
+			err = errAbsent
+		}
+		return err
+	})
+}
+
+func runList(ctx context.Context, inv *invocation, _ []string) error {
+	return inv.withStore(ctx, func(s *securestore.Store) error {
+		keys, err := s.Keys(ctx, inv.options())
+		if err != nil || len(keys) == 0 {
+			return err
+		}
+		_, err = io.WriteString(inv.stdout, strings.Join(keys, "\n")+"\n")
+		return err
+	})
+}

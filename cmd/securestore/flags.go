@@ -1,0 +1,170 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/securestore-go/securestore"
+)
+
+// Flags may come before or after the command and its arguments
+// ("securestore --app x get k", "securestore get k --app x",
+// "securestore get --app=x k"), and "--" ends them. The standard flag
+// package stops at the first argument that is not a flag, so the command
+// line is parsed in two steps:
+//
+//  1. splitCommand parses the global flags only to find where the command
+//     name is, and removes it;
+//  2. parseInterspersed parses what is left with the command's full FlagSet
+//     (global flags plus its own), re-parsing after each positional
+//     argument until none is left.
+//
+// Step 1 exists to find the name; step 2 parses the flags before the name
+// again, with the FlagSet whose values the command reads.
+
+// globalFlags are the flags that every command accepts.
+type globalFlags struct {
+	app        string
+	dir        string
+	service    string
+	group      string
+	accessible accessibilityFlag
+	protector  string
+}
+
+// register defines the global flags on fs. A `NAME` in backquotes is the
+// argument's name in the help (see flag.UnquoteUsage).
+func (g *globalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.app, "app", "",
+		"use the store of app `NAME` (default $SECURESTORE_APP, else \""+defaultApp+"\")")
+	fs.StringVar(&g.dir, "dir", "",
+		"keep the stores in `DIR` (default $SECURESTORE_DIR, else the per-user data directory)")
+	fs.StringVar(&g.service, "service", "",
+		"act on the items of service `NAME` (default \""+securestore.DefaultService+"\")")
+	fs.StringVar(&g.group, "group", "",
+		"use the shared access group `NAME` instead of the app's own store")
+	fs.Var(&g.accessible, "accessible",
+		"set: when the item may be read: `CLASS` is one of (default "+accessibilityNames[0]+")\n  "+
+			strings.Join(accessibilityNames[:], "\n  "))
+	fs.StringVar(&g.protector, "protector", "",
+		"protect a new store's device key with `NAME`: \"file\" or \"auto\" (default $SECURESTORE_PROTECTOR, else \"auto\")")
+}
+
+// accessibilityNames are the seven classes in the CLI's spelling, in the
+// order of the securestore.Accessibility constants.
+var accessibilityNames = [...]string{
+	"when-unlocked",
+	"after-first-unlock",
+	"always",
+	"when-unlocked-this-device-only",
+	"when-passcode-set-this-device-only",
+	"after-first-unlock-this-device-only",
+	"always-this-device-only",
+}
+
+// accessibilityFlag is --accessible. It parses the class when the flag is
+// set, so that an unknown class is a usage error like any bad flag.
+type accessibilityFlag struct {
+	name  string
+	class securestore.Accessibility
+}
+
+func (f *accessibilityFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.name
+}
+
+func (f *accessibilityFlag) Set(name string) error {
+	class, err := securestore.ParseAccessibility(name)
+	if err != nil {
+		// The library's message lists the Go names; say the CLI's.
+		return fmt.Errorf("want one of %s", strings.Join(accessibilityNames[:], ", "))
+	}
+	f.name, f.class = name, class
+	return nil
+}
+
+// newFlagSet returns an empty FlagSet that reports errors to its caller
+// and prints nothing itself: the help texts are in help.go.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// splitCommand finds the command name in args, skipping the global flags
+// before it, and returns it with the other arguments in their order. The
+// name is "" when args hold no command. flag.ErrHelp means -h or --help
+// came before any command.
+func splitCommand(args []string) (name string, rest []string, err error) {
+	fs := newFlagSet("securestore")
+	var ignored globalFlags
+	ignored.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return "", nil, err
+	}
+	after := fs.Args()
+	if len(after) == 0 {
+		return "", nil, nil
+	}
+	before := args[:len(args)-len(after)]
+	rest = append(append([]string{}, before...), after[1:]...)
+	return after[0], rest, nil
+}
+
+// parseInterspersed parses args with fs, allowing flags between the
+// positional arguments, and returns the positional arguments. Everything
+// after a "--" that ends the flags is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) (positional []string, err error) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if endsWithTerminator(fs, args[:len(args)-len(rest)]) {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// endsWithTerminator reports whether the flags that fs.Parse consumed end
+// with a "--" that ended the flags, rather than with a "--" that was the
+// value of a flag ("--app --"). It walks them as flag.Parse did.
+func endsWithTerminator(fs *flag.FlagSet, consumed []string) bool {
+	for i := 0; i < len(consumed); i++ {
+		if consumed[i] == "--" {
+			return true
+		}
+		if takesNextArg(fs, consumed[i]) {
+			i++
+		}
+	}
+	return false
+}
+
+// takesNextArg reports whether flag.Parse took the argument after arg as
+// arg's value: arg is a defined non-boolean flag written without "=".
+func takesNextArg(fs *flag.FlagSet, arg string) bool {
+	name := strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return false
+	}
+	return true
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is the whole program minus the process: it takes the arguments
+// (without the program name) and the standard streams, and returns the
+// exit status (see exit.go). Tests call it directly.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	inv := &invocation{stdin: stdin, stdout: stdout, stderr: stderr}
+	err := dispatch(context.Background(), inv, args)
+	return report(stderr, err)
+}
+
+// dispatch finds the command in args, parses its flags and arguments, and
+// runs it.
+func dispatch(ctx context.Context, inv *invocation, args []string) error {
+	name, cmdArgs, err := splitCommand(args)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(inv.stdout)
+		return nil
+	}
+	if err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	if name == "" {
+		return &usageError{msg: "no command given"}
+	}
+	if name == "help" {
+		return runHelp(inv, cmdArgs)
+	}
+	cmd := lookupCommand(name)
+	if cmd == nil {
+		return &usageError{msg: fmt.Sprintf("unknown command %q", name)}
+	}
+
+	fs := newFlagSet(cmd.name)
+	inv.global.register(fs)
+	if cmd.flags != nil {
+		cmd.flags(fs, inv)
+	}
+	positional, err := parseInterspersed(fs, cmdArgs)
+	if errors.Is(err, flag.ErrHelp) {
+		printCommandHelp(inv.stdout, cmd)
+		return nil
+	}
+	if err != nil {
+		return &usageError{command: cmd.name, msg: err.Error()}
+	}
+	if err := cmd.checkArgs(positional); err != nil {
+		return err
+	}
+	return cmd.run(ctx, inv, positional)
+}
+
+// runHelp is "securestore help [COMMAND]": the same text as --help.
+func runHelp(inv *invocation, args []string) error {
+	fs := newFlagSet("help")
+	positional, err := parseInterspersed(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp) || err == nil && len(positional) == 0:
+		printUsage(inv.stdout)
+		return nil
+	case err != nil:
+		return &usageError{msg: err.Error()}
+	case len(positional) > 1:
+		return &usageError{msg: "help takes at most one COMMAND"}
+	}
+	cmd := lookupCommand(positional[0])
+	if cmd == nil {
+		return &usageError{msg: fmt.Sprintf("unknown command %q", positional[0])}
+	}
+	printCommandHelp(inv.stdout, cmd)
+	return nil
+}

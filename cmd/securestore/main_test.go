@@ -1,0 +1,72 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary run as the securestore command inside the
+// scripts: testscript puts a copy of it on $PATH under that name.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"securestore": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar: each script is one behaviour
+// of the CLI, written as the commands a user would type. See
+// https://pkg.go.dev/github.com/rogpeppe/go-internal/testscript for the
+// language; scriptCmds adds two commands of our own.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		Cmds:                scriptCmds,
+		RequireExplicitExec: true,
+	})
+}
+
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// exits STATUS PROGRAM [ARGS...] runs PROGRAM like exec (with the
+	// stdin the script set) and checks its exit status, which "! exec"
+	// does not: the exit status is part of the CLI's contract.
+	"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 {
+			ts.Fatalf("usage: exits STATUS PROGRAM [ARGS...]")
+		}
+		want, err := strconv.Atoi(args[0])
+		ts.Check(err)
+		err = ts.Exec(args[1], args[2:]...)
+		got := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			got = exitErr.ExitCode()
+		} else {
+			ts.Check(err)
+		}
+		if got != want {
+			ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+		}
+	},
+	// genvalue FILE COUNT [TAIL] writes COUNT bytes "x" to FILE, then
+	// TAIL with Go escapes ('\r\n') interpreted: values of an exact size
+	// are too long to write out in a script.
+	"genvalue": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 || len(args) > 3 {
+			ts.Fatalf("usage: genvalue FILE COUNT [TAIL]")
+		}
+		count, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		tail := ""
+		if len(args) == 3 {
+			tail, err = strconv.Unquote(`"` + args[2] + `"`)
+			ts.Check(err)
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Repeat("x", count)+tail), 0o600))
+	},
+}

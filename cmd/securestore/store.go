@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/securestore-go/securestore"
+)
+
+// EnvApp names the app when --app is absent. ($SECURESTORE_DIR and
+// $SECURESTORE_PROTECTOR are read by the library itself.)
+const EnvApp = "SECURESTORE_APP"
+
+// defaultApp is the app when neither --app nor $SECURESTORE_APP names one.
+const defaultApp = "default"
+
+// invocation is one run of the program: its standard streams and the
+// flags parsed from its command line. Commands get everything from it.
+type invocation struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	global    globalFlags
+	noNewline bool // get -n, --no-newline
+}
+
+// app is the app whose store the command uses.
+func (inv *invocation) app() string {
+	if inv.global.app != "" {
+		return inv.global.app
+	}
+	if app := os.Getenv(EnvApp); app != "" {
+		return app
+	}
+	return defaultApp
+}
+
+// service is the service of the items the command acts on.
+func (inv *invocation) service() string {
+	if inv.global.service != "" {
+		return inv.global.service
+	}
+	return securestore.DefaultService
+}
+
+// storeName names the store in messages: `app "x"` or `access group "g"`.
+func (inv *invocation) storeName() string {
+	if inv.global.group != "" {
+		return fmt.Sprintf("access group %q", inv.global.group)
+	}
+	return fmt.Sprintf("app %q", inv.app())
+}
+
+// config is the securestore.Config that the flags ask for. An empty Dir or
+// Protector lets the library read its environment variables.
+func (inv *invocation) config() securestore.Config {
+	cfg := securestore.Config{
+		App:       inv.app(),
+		Dir:       inv.global.dir,
+		Protector: inv.global.protector,
+	}
+	if inv.global.group != "" {
+		// The CLI acts for whoever runs it, so it entitles itself to
+		// the group it is asked to use.
+		cfg.AccessGroups = []string{inv.global.group}
+	}
+	return cfg
+}
+
+// options are the per-item options that the flags ask for.
+func (inv *invocation) options() *securestore.Options {
+	return &securestore.Options{
+		KeychainService:    inv.global.service,
+		KeychainAccessible: inv.global.accessible.class,
+		AccessGroup:        inv.global.group,
+	}
+}
+
+// withStore opens the store, calls use with it and closes it. It returns
+// use's error, else Close's: after a successful set or delete the change
+// is already durable, but a failing Close still means something is wrong.
+func (inv *invocation) withStore(ctx context.Context, use func(*securestore.Store) error) error {
+	s, err := securestore.Open(ctx, inv.config())
+	if err != nil {
+		return err
+	}
+	err = use(s)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
