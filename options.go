@@ -2,6 +2,7 @@ package securestore
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -46,6 +47,10 @@ const (
 	numClasses
 )
 
+// camelWords finds the word boundaries of a Go name ("WhenUnlocked" →
+// "When_Unlocked").
+var camelWords = regexp.MustCompile(`([a-z])([A-Z])`)
+
 var accessibilityNames = [numClasses]string{
 	"WhenUnlocked",
 	"AfterFirstUnlock",
@@ -70,13 +75,14 @@ func (a Accessibility) String() string {
 // (are never carried by a backup to another one).
 func (a Accessibility) ThisDeviceOnly() bool { return strings.HasSuffix(a.String(), "ThisDeviceOnly") }
 
-// ParseAccessibility parses a class name in any of its spellings: the Go
-// name ("AfterFirstUnlock"), the seed's constant ("AFTER_FIRST_UNLOCK") or
-// the CLI's ("after-first-unlock"). Case does not matter.
+// ParseAccessibility parses a class name in any of its three spellings:
+// the Go name ("AfterFirstUnlock"), the seed's constant
+// ("AFTER_FIRST_UNLOCK") or the CLI's ("after-first-unlock"). Case does
+// not matter.
 func ParseAccessibility(s string) (Accessibility, error) {
-	norm := strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s))
 	for a, name := range accessibilityNames {
-		if norm == strings.ToLower(name) {
+		words := strings.ToLower(camelWords.ReplaceAllString(name, "${1}_${2}"))
+		if strings.EqualFold(s, name) || strings.EqualFold(s, words) || strings.EqualFold(s, strings.ReplaceAll(words, "_", "-")) {
 			return Accessibility(a), nil
 		}
 	}

@@ -38,7 +38,7 @@ func TestAccessibilityNames(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []string{"", "never", "when unlocked", "WhenUnlockedX"} {
+	for _, bad := range []string{"", "never", "when unlocked", "WhenUnlockedX", "w-h-e-n-unlocked", "when_unlocked-this-device-only"} {
 		if _, err := ParseAccessibility(bad); !errors.Is(err, ErrInvalidOption) {
 			t.Errorf("ParseAccessibility(%q) err = %v, want ErrInvalidOption", bad, err)
 		}

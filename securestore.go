@@ -35,7 +35,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("securestore: open: %w", err)
 	}
 	if err := fsutil.MkdirPrivate(r.dir); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
 	}
 	own, err := openVault(ctx, r.dir, "app", r.app, r.protector)
 	if err != nil {
@@ -139,7 +139,7 @@ func itemErr(op string, it item, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("securestore: %s %q (service %q in %s): %w", op, it.key, it.service, it.v.id, err)
+	return fmt.Errorf("securestore: %s %q (service %q in %s): %w", op, it.key, it.service, it.v.describe(), err)
 }
 
 // SetItem stores value under key, replacing any item with the same
@@ -210,7 +210,7 @@ func (s *Store) Keys(ctx context.Context, opts *Options) ([]string, error) {
 	defer done()
 	keys, err := it.v.keys(ctx, it.service)
 	if err != nil {
-		return nil, fmt.Errorf("securestore: keys (service %q in %s): %w", it.service, it.v.id, err)
+		return nil, fmt.Errorf("securestore: keys (service %q in %s): %w", it.service, it.v.describe(), err)
 	}
 	slices.Sort(keys)
 	return keys, nil
@@ -229,7 +229,7 @@ func (s *Store) Close() error {
 	var first error
 	for _, v := range append([]*vault{s.own}, slices.Collect(maps.Values(s.groups))...) {
 		if err := v.close(); err != nil && first == nil {
-			first = fmt.Errorf("securestore: close %s: %w", v.id, err)
+			first = fmt.Errorf("securestore: close %s: %w", v.describe(), err)
 		}
 	}
 	return first

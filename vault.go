@@ -29,12 +29,22 @@ const (
 // vault is one store database (an app's own, or an access group's) with its
 // keys: what Store operations act on once the options picked a store.
 type vault struct {
-	id        string // "app:NAME" or "group:NAME"
+	kind      string // "app" or "group"
+	name      string
+	id        string // kind:name, the identity bound into every record
 	db        *storage.DB
 	protector string
 	device    []byte
 	meta      *keys.Metadata
 	classes   [numClasses]cipher.AEAD // nil where the class key is not available
+}
+
+// describe names the store for messages: app "NAME" or access group "NAME".
+func (v *vault) describe() string {
+	if v.kind == "group" {
+		return fmt.Sprintf("access group %q", v.name)
+	}
+	return fmt.Sprintf("app %q", v.name)
 }
 
 // storeFile is the database file of a store: app.NAME.db or group.NAME.db.
@@ -65,7 +75,7 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 			db.Close()
 		}
 	}()
-	v := &vault{id: id, db: db}
+	v := &vault{kind: kind, name: name, id: id, db: db}
 	scope := protector.Scope{Dir: dir, Store: id}
 
 	var blob []byte

@@ -20,7 +20,7 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("securestore: refusing to use %s: %s; fix it with: %s", e.Path, e.Reason, e.Fix)
+	return fmt.Sprintf("refusing to use %s: %s; fix it with: %s", e.Path, e.Reason, e.Fix)
 }
 
 // MkdirPrivate creates dir (and missing parents) with mode 0700 and checks
