@@ -15,7 +15,8 @@ import (
 // to. It is safe for concurrent use by many goroutines, and many processes
 // may open the same store at once.
 type Store struct {
-	cfg *resolved
+	cfg   *resolved
+	clock clock // time for the wrong-passcode delay
 
 	mu     sync.RWMutex // held shared by every operation, exclusively by Close
 	closed bool
@@ -41,7 +42,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
 	}
-	return &Store{cfg: r, own: own, groups: map[string]*vault{}}, nil
+	return &Store{cfg: r, clock: realClock, own: own, groups: map[string]*vault{}}, nil
 }
 
 // IsAvailable reports whether a store can be opened here with the default

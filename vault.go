@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/securestore-go/securestore/internal/fsutil"
@@ -24,6 +26,8 @@ const (
 	metaStore     = "store"      // the store's identity, "app:NAME" or "group:NAME"
 	metaProtector = "protector"  // the name of the protector that wraps the device key
 	metaDeviceKey = "device_key" // the device key as the protector wrapped it
+	metaPasscode  = "passcode"   // Argon2id parameters and salt; absent when no passcode is set
+	metaFailures  = "passcode_failures"
 )
 
 // vault is one store database (an app's own, or an access group's) with its
@@ -36,7 +40,12 @@ type vault struct {
 	protector string
 	device    []byte
 	meta      *keys.Metadata
-	classes   [numClasses]cipher.AEAD // nil where the class key is not available
+	classes   atomic.Pointer[classSet]
+
+	// writeMu is held shared by item writes and exclusively by passcode
+	// changes, so that no write seals a value under a class key that a
+	// passcode change is removing.
+	writeMu sync.RWMutex
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".
@@ -80,6 +89,7 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 
 	var blob []byte
 	var wrapped []storage.ClassKey
+	var hasPasscode bool
 	read := func(tx *storage.Tx) error {
 		var err error
 		if blob, err = tx.Meta(metaDeviceKey); err != nil {
@@ -99,6 +109,11 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 			return err
 		}
 		v.protector = string(p)
+		if _, err := tx.Meta(metaPasscode); err == nil {
+			hasPasscode = true
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
 		wrapped, err = tx.ClassKeys()
 		return err
 	}
@@ -134,10 +149,15 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 		return nil, fmt.Errorf("unwrap the device key with the %q protector: %w", v.protector, err)
 	}
 	v.meta = keys.DeriveMetadata(v.device, id)
-	if err := v.unwrapClassKeys(wrapped); err != nil {
+	// A store with a passcode opens locked: only the keys that the device
+	// key alone wraps (the Always classes) are available.
+	deviceOnly, err := v.unwrapClassKeys(wrapped, keys.WrapDevice, v.deviceKEK())
+	if err != nil {
 		v.wipe()
 		return nil, err
 	}
+	v.classes.Store((&classSet{}).with(ciphers(deviceOnly), hasPasscode))
+	wipeKeys(deviceOnly)
 	return v, nil
 }
 
@@ -193,44 +213,69 @@ func (v *vault) create(ctx context.Context, tx *storage.Tx, scope protector.Scop
 	return read(tx)
 }
 
-// unwrapClassKeys makes available every class key that the device key
-// alone unwraps.
-func (v *vault) unwrapClassKeys(wrapped []storage.ClassKey) error {
-	kek := keys.DeviceKEK(v.device, v.id)
+// deviceKEK derives the key that wraps the class keys needing no passcode.
+// The caller wipes it.
+func (v *vault) deviceKEK() []byte { return keys.DeviceKEK(v.device, v.id) }
+
+// errWrongKEK reports that the first class key did not unwrap: the key
+// encryption key is wrong (a wrong passcode), not the data damaged.
+var errWrongKEK = errors.New("class keys do not unwrap with this key")
+
+// unwrapClassKeys unwraps, with kek (which it wipes), the class keys
+// wrapped as wrapping. If none of them unwraps it returns errWrongKEK; if
+// only some do, the others are damaged (ErrCorrupt). The caller wipes the
+// keys (wipeKeys).
+func (v *vault) unwrapClassKeys(wrapped []storage.ClassKey, wrapping uint8, kek []byte) (map[Accessibility][]byte, error) {
 	defer keys.Wipe(kek)
+	out := map[Accessibility][]byte{}
+	failed := 0
 	for _, w := range wrapped {
-		if w.Wrapping != keys.WrapDevice {
+		if w.Wrapping != wrapping {
 			continue
 		}
-		if int(w.Class) >= int(numClasses) {
-			return fmt.Errorf("%w: class key for unknown class %d", ErrCorrupt, w.Class)
+		if !Accessibility(w.Class).valid() {
+			wipeKeys(out)
+			return nil, fmt.Errorf("%w: class key for unknown class %d", ErrCorrupt, w.Class)
 		}
 		ck, err := keys.UnwrapClassKey(kek, v.id, w.Class, w.Wrapping, w.Blob)
 		if err != nil {
-			return fmt.Errorf("%w: the key of class %v does not unwrap", ErrCorrupt, Accessibility(w.Class))
+			failed++
+			continue
 		}
-		aead, err := record.NewAEAD(ck)
-		keys.Wipe(ck)
-		if err != nil {
-			return err
-		}
-		v.classes[w.Class] = aead
+		out[Accessibility(w.Class)] = ck
 	}
-	return nil
+	switch {
+	case failed > 0 && len(out) == 0 && wrapping == keys.WrapDevicePasscode:
+		return nil, errWrongKEK
+	case failed > 0:
+		wipeKeys(out)
+		return nil, fmt.Errorf("%w: %d class keys do not unwrap", ErrCorrupt, failed)
+	}
+	return out, nil
+}
+
+// ciphers turns class keys into their ciphers.
+func ciphers(raw map[Accessibility][]byte) map[Accessibility]cipher.AEAD {
+	out := make(map[Accessibility]cipher.AEAD, len(raw))
+	for c, k := range raw {
+		aead, err := record.NewAEAD(k)
+		if err != nil {
+			panic(err) // class keys are always keys.Size bytes
+		}
+		out[c] = aead
+	}
+	return out
+}
+
+func wipeKeys(raw map[Accessibility][]byte) {
+	for _, k := range raw {
+		keys.Wipe(k)
+	}
 }
 
 // classKey returns the cipher of class c, or why it is not available.
 func (v *vault) classKey(c Accessibility) (cipher.AEAD, error) {
-	if !c.valid() {
-		return nil, fmt.Errorf("%w: item has unknown class %d", ErrCorrupt, int(c))
-	}
-	if aead := v.classes[c]; aead != nil {
-		return aead, nil
-	}
-	if c == WhenPasscodeSetThisDeviceOnly {
-		return nil, ErrNoPasscode
-	}
-	return nil, ErrLocked
+	return v.classes.Load().key(c)
 }
 
 func (v *vault) get(ctx context.Context, service, key string) (string, error) {
@@ -253,6 +298,8 @@ func (v *vault) get(ctx context.Context, service, key string) (string, error) {
 }
 
 func (v *vault) set(ctx context.Context, service, key string, class Accessibility, value string) error {
+	v.writeMu.RLock()
+	defer v.writeMu.RUnlock()
 	aead, err := v.classKey(class)
 	if err != nil {
 		return err
@@ -304,7 +351,7 @@ func (v *vault) wipe() {
 	if v.meta != nil {
 		v.meta.Wipe()
 	}
-	v.classes = [numClasses]cipher.AEAD{}
+	v.classes.Store(&classSet{})
 }
 
 // storageErr maps the storage layer's errors onto the public sentinels.

@@ -27,6 +27,7 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/passcode"
 )
 
 // Opener opens a store for cfg.
@@ -64,7 +65,17 @@ func Run(t *testing.T, open Opener) {
 		{"Closed", testClosed},
 		{"CanceledContext", testCanceledContext},
 		{"Concurrent", testConcurrent},
+		{"PasscodeSetLeavesUnlocked", testPasscodeSetLeavesUnlocked},
+		{"LockStates", testLockStates},
+		{"WrongPasscode", testWrongPasscode},
+		{"ChangePasscode", testChangePasscode},
+		{"RemovePasscode", testRemovePasscode},
+		{"PasscodeWiped", testPasscodeWiped},
+		{"PasscodeClosed", testPasscodeClosed},
 	}
+	// The suite sets many passcodes; cheap KDF parameters keep it fast.
+	// What it tests does not depend on the KDF's cost.
+	passcode.UseFastParamsForTests()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.fn(t, &suite{t: t, open: open, dir: filepath.Join(t.TempDir(), "store")})

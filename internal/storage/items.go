@@ -18,6 +18,10 @@ type Item struct {
 	Value []byte // sealed value
 }
 
+// upsertItem stores an item, replacing the one with the same id.
+const upsertItem = `INSERT INTO items (id, svc, class, name, value) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET svc = excluded.svc, class = excluded.class, name = excluded.name, value = excluded.value`
+
 // Get returns the class and sealed value of the item with this id.
 func (d *DB) Get(ctx context.Context, id []byte) (class uint8, value []byte, err error) {
 	err = d.get.QueryRowContext(ctx, id).Scan(&class, &value)
@@ -72,4 +76,46 @@ func (d *DB) Put(ctx context.Context, it *Item) error {
 // is durable.
 func (d *DB) Delete(ctx context.Context, id []byte) error {
 	return d.writer.submit(ctx, &op{id: id})
+}
+
+// Scan calls fn with every item, in no particular order, from one
+// consistent snapshot; it stops at the first error fn returns. The Item
+// passed to fn is reused: fn must copy what it keeps.
+func (d *DB) Scan(ctx context.Context, fn func(*Item) error) error {
+	return d.View(ctx, func(tx *Tx) error {
+		rows, err := tx.tx.QueryContext(ctx, `SELECT id, svc, class, name, value FROM items`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var it Item
+		for rows.Next() {
+			if err := rows.Scan(&it.ID, &it.Svc, &it.Class, &it.Name, &it.Value); err != nil {
+				return err
+			}
+			if err := fn(&it); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// Count returns the number of items of each class, for diagnostics.
+func (d *DB) Count(ctx context.Context) (map[uint8]int, error) {
+	rows, err := d.sql.QueryContext(ctx, `SELECT class, count(*) FROM items GROUP BY class`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	out := map[uint8]int{}
+	for rows.Next() {
+		var class uint8
+		var n int
+		if err := rows.Scan(&class, &n); err != nil {
+			return nil, classify(err)
+		}
+		out[class] = n
+	}
+	return out, classify(rows.Err())
 }

@@ -82,3 +82,51 @@ func (t *Tx) PutClassKey(k ClassKey) error {
 		k.Class, k.Wrapping, k.Blob)
 	return classify(err)
 }
+
+// DeleteMeta removes the named setting, if present.
+func (t *Tx) DeleteMeta(name string) error {
+	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM meta WHERE name = ?`, name)
+	return classify(err)
+}
+
+// DeleteClassKey removes the wrapped key of class, if present.
+func (t *Tx) DeleteClassKey(class uint8) error {
+	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM class_keys WHERE class = ?`, class)
+	return classify(err)
+}
+
+// DeleteClass removes every item of class and returns how many it removed.
+func (t *Tx) DeleteClass(class uint8) (int64, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM items WHERE class = ?`, class)
+	if err != nil {
+		return 0, classify(err)
+	}
+	return res.RowsAffected()
+}
+
+// PutItem stores it inside this transaction, replacing any item with the
+// same id. Bulk writers (import) use it to make many items one atomic
+// change; single writes go through DB.Put, which batches.
+func (t *Tx) PutItem(it *Item) error {
+	_, err := t.tx.ExecContext(t.ctx, upsertItem, it.ID, it.Svc, it.Class, it.Name, it.Value)
+	return classify(err)
+}
+
+// Begin starts a write transaction that the caller ends with Commit or
+// Rollback: for changes that span several databases and must be decided
+// together (import). It waits up to BusyTimeout for the write lock.
+func (d *DB) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := d.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return &Tx{ctx, tx}, nil
+}
+
+// Commit makes the transaction's changes durable.
+func (t *Tx) Commit() error { return classify(t.tx.Commit()) }
+
+// Rollback discards the transaction's changes. It is safe after Commit.
+func (t *Tx) Rollback() {
+	_ = t.tx.Rollback()
+}

@@ -42,8 +42,7 @@ func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		return nil, err
 	}
 	w := &writer{conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1)}
-	w.upsert, err = conn.PrepareContext(ctx, `INSERT INTO items (id, svc, class, name, value) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET svc = excluded.svc, class = excluded.class, name = excluded.name, value = excluded.value`)
+	w.upsert, err = conn.PrepareContext(ctx, upsertItem)
 	if err == nil {
 		w.del, err = conn.PrepareContext(ctx, `DELETE FROM items WHERE id = ?`)
 	}
