@@ -94,11 +94,7 @@ func (s *Store) Locked() bool {
 // (released by the returned func) and the app's own store.
 func (s *Store) ownVault(ctx context.Context) (*vault, func(), error) {
 	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return nil, nil, ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.check(ctx); err != nil {
 		s.mu.RUnlock()
 		return nil, nil, err
 	}

@@ -83,10 +83,7 @@ func (s *Store) op(ctx context.Context, name, key string, opts *Options) (item, 
 		unlock()
 		return item{}, func() {}, fmt.Errorf("securestore: %s: %w", name, err)
 	}
-	if s.closed {
-		return fail(ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.check(ctx); err != nil {
 		return fail(err)
 	}
 	if opts == nil {
@@ -109,6 +106,15 @@ func (s *Store) op(ctx context.Context, name, key string, opts *Options) (item, 
 		return fail(err)
 	}
 	return item{v, service, key}, unlock, nil
+}
+
+// check fails when the store is closed or ctx has ended. The caller holds
+// s.mu.
+func (s *Store) check(ctx context.Context) error {
+	if s.closed {
+		return ErrClosed
+	}
+	return ctx.Err()
 }
 
 // vault returns the app's own store, or the access group's.

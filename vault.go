@@ -304,15 +304,20 @@ func (v *vault) set(ctx context.Context, service, key string, class Accessibilit
 	if err != nil {
 		return err
 	}
+	return storageErr(v.db.Put(ctx, v.item(service, key, class, aead, []byte(value))))
+}
+
+// item seals one item for storage: its index id, service tag, sealed name
+// and value sealed under its class key aead.
+func (v *vault) item(service, key string, class Accessibility, aead cipher.AEAD, value []byte) *storage.Item {
 	id := v.meta.ItemID(service, key)
-	it := &storage.Item{
+	return &storage.Item{
 		ID:    id,
 		Svc:   v.meta.ServiceTag(service),
 		Class: uint8(class),
 		Name:  v.meta.SealName(id, service, key),
-		Value: record.Seal(aead, []byte(value), record.ItemAD(v.id, service, key, uint8(class))),
+		Value: record.Seal(aead, value, record.ItemAD(v.id, service, key, uint8(class))),
 	}
-	return storageErr(v.db.Put(ctx, it))
 }
 
 func (v *vault) delete(ctx context.Context, service, key string) error {

@@ -164,3 +164,19 @@ func (mp *macPool) sum(msg []byte) []byte {
 	mp.p.Put(h)
 	return out
 }
+
+// TransferKEK derives the key that carries a store's ThisDeviceOnly values
+// in an export: only the same device key (the same store on the same
+// device) can open them again.
+func TransferKEK(device []byte, store string) []byte {
+	return derive(device, "securestore export v1\x00"+store)
+}
+
+// Fingerprint names a store's device key in an export without revealing
+// it, so that an import can tell "this device" from "another one" before
+// trying to open anything.
+func Fingerprint(device []byte, store string) []byte {
+	m := hmac.New(sha256.New, device)
+	m.Write([]byte("securestore device fingerprint v1\x00" + store))
+	return m.Sum(nil)[:16]
+}

@@ -1,0 +1,359 @@
+package securestore
+
+import (
+	"bufio"
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/securestore-go/securestore/internal/keys"
+	"github.com/securestore-go/securestore/internal/record"
+	"github.com/securestore-go/securestore/internal/storage"
+)
+
+// An export is an age file (https://age-encryption.org, scrypt recipient)
+// whose plaintext is JSON lines: a header, one line per item, and a
+// trailer with the item count, so that a truncated file is detected even
+// before age's own authentication would catch it. docs/FORMAT.md has the
+// fields.
+
+const exportFormat = "securestore-export"
+
+// exportWorkFactor is scrypt's log2(N) for the passphrase: age's default,
+// about a second and 256 MiB. Tests lower it.
+var exportWorkFactor = 18
+
+type exportHeader struct {
+	Format  string    `json:"format"`
+	Version int       `json:"version"`
+	App     string    `json:"app"`
+	Created time.Time `json:"created"`
+}
+
+type exportItem struct {
+	Group   string `json:"group,omitempty"` // "" for the app's own store
+	Service string `json:"service"`
+	Key     string `json:"key"`
+	Class   string `json:"class"`
+	Value   []byte `json:"value,omitempty"`  // the value, for items that may migrate
+	Device  []byte `json:"device,omitempty"` // ThisDeviceOnly: the source device key's fingerprint
+	Sealed  []byte `json:"sealed,omitempty"` // ThisDeviceOnly: the value sealed under the source device key
+	End     bool   `json:"end,omitempty"`    // the trailer
+	Items   int    `json:"items,omitempty"`  // the trailer: how many items came before it
+}
+
+// Export writes every item of the app's store and of its access groups to
+// w, encrypted to passphrase (age, scrypt), which is wiped before Export
+// returns. Items of the ThisDeviceOnly classes are carried sealed under
+// this store's device key: they restore only onto this device. Export
+// reads every value, so a store with a passcode must be unlocked
+// (ErrLocked otherwise).
+func (s *Store) Export(ctx context.Context, w io.Writer, passphrase []byte) error {
+	defer clear(passphrase)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.check(ctx); err != nil {
+		return fmt.Errorf("securestore: export: %w", err)
+	}
+	if err := s.export(ctx, w, passphrase); err != nil {
+		return fmt.Errorf("securestore: export: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) export(ctx context.Context, w io.Writer, passphrase []byte) error {
+	if len(passphrase) == 0 {
+		return fmt.Errorf("%w: the passphrase is empty", ErrInvalidOption)
+	}
+	recipient, err := age.NewScryptRecipient(string(passphrase))
+	if err != nil {
+		return err
+	}
+	recipient.SetWorkFactor(exportWorkFactor)
+	aw, err := age.Encrypt(w, recipient)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(aw, 64<<10)
+	enc := json.NewEncoder(bw)
+	if err := enc.Encode(exportHeader{Format: exportFormat, Version: 1, App: s.cfg.app, Created: time.Now().UTC()}); err != nil {
+		return err
+	}
+	vaults, err := s.existingVaults(ctx)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, ev := range vaults {
+		err := ev.v.exportItems(ctx, ev.group, func(it *exportItem) error {
+			n++
+			return enc.Encode(it)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := enc.Encode(exportItem{End: true, Items: n}); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return aw.Close()
+}
+
+// exportItems calls emit with every item of the vault, in clear or, for
+// ThisDeviceOnly classes, sealed for this device.
+func (v *vault) exportItems(ctx context.Context, group string, emit func(*exportItem) error) error {
+	transfer, err := record.NewAEAD(keys.TransferKEK(v.device, v.id))
+	if err != nil {
+		return err
+	}
+	fingerprint := keys.Fingerprint(v.device, v.id)
+	return storageErr(v.db.Scan(ctx, func(row *storage.Item) error {
+		service, key, err := v.meta.OpenName(row.ID, row.Name)
+		if err != nil {
+			return fmt.Errorf("%w: an item name does not authenticate", ErrCorrupt)
+		}
+		class := Accessibility(row.Class)
+		aead, err := v.classKey(class)
+		if err != nil {
+			return fmt.Errorf("%q (service %q in %s): %w", key, service, v.describe(), err)
+		}
+		ad := record.ItemAD(v.id, service, key, row.Class)
+		value, err := record.Open(aead, row.Value, ad)
+		if err != nil {
+			return fmt.Errorf("%w: the value of %q (service %q in %s) does not authenticate", ErrCorrupt, key, service, v.describe())
+		}
+		defer clear(value)
+		it := &exportItem{Group: group, Service: service, Key: key, Class: class.String()}
+		if class.ThisDeviceOnly() {
+			it.Device, it.Sealed = fingerprint, record.Seal(transfer, value, ad)
+		} else {
+			it.Value = value
+		}
+		return emit(it)
+	}))
+}
+
+// existingVault is a store that an export covers, with its group name.
+type existingVault struct {
+	group string // "" for the app's own store
+	v     *vault
+}
+
+// existingVaults returns the app's store and every access-group store
+// that exists, without creating any.
+func (s *Store) existingVaults(ctx context.Context) ([]existingVault, error) {
+	out := []existingVault{{"", s.own}}
+	groups := make([]string, 0, len(s.cfg.groups))
+	for g := range s.cfg.groups {
+		groups = append(groups, g)
+	}
+	slices.Sort(groups)
+	for _, g := range groups {
+		if _, err := os.Stat(storeFile(s.cfg.dir, "group", g)); err != nil {
+			continue
+		}
+		v, err := s.vault(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, existingVault{g, v})
+	}
+	return out, nil
+}
+
+// ImportResult says what an import did.
+type ImportResult struct {
+	Restored int // items written (replacing any with the same identity)
+	Skipped  int // ThisDeviceOnly items from another device, and WhenPasscodeSet items where no passcode is set
+}
+
+// Import restores an export made by Export, replacing items with the same
+// identity, and returns how many items it restored. See ImportReport.
+func (s *Store) Import(ctx context.Context, r io.Reader, passphrase []byte) (int, error) {
+	res, err := s.ImportReport(ctx, r, passphrase)
+	return res.Restored, err
+}
+
+// ImportReport restores an export made by Export and says how many items
+// it restored and skipped. The passphrase is wiped before it returns.
+//
+// Items go back to the store they came from: the app's own (whatever the
+// exporting app was called) or the access group they were in, which must
+// be in Config.AccessGroups (ErrNotEntitled otherwise). ThisDeviceOnly
+// items restore only onto the device they came from and are skipped
+// elsewhere. The import is all or nothing: a wrong passphrase
+// (ErrWrongPasscode), a damaged or truncated file (ErrCorrupt), a locked
+// class (ErrLocked) or a value over MaxValueBytes leaves the store as it
+// was.
+func (s *Store) ImportReport(ctx context.Context, r io.Reader, passphrase []byte) (ImportResult, error) {
+	defer clear(passphrase)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.check(ctx); err != nil {
+		return ImportResult{}, fmt.Errorf("securestore: import: %w", err)
+	}
+	res, err := s.importItems(ctx, r, passphrase)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("securestore: import: %w", err)
+	}
+	return res, nil
+}
+
+// maxExportLine bounds one line of an export: the largest value the store
+// accepts, base64-encoded, with room for its names.
+const maxExportLine = 2*MaxValueBytesLimit + 1<<20
+
+func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte) (ImportResult, error) {
+	var res ImportResult
+	identity, err := age.NewScryptIdentity(string(passphrase))
+	if err != nil {
+		return res, err
+	}
+	ar, err := age.Decrypt(r, identity)
+	var noMatch *age.NoIdentityMatchError
+	if errors.As(err, &noMatch) {
+		return res, fmt.Errorf("%w: the passphrase does not open this export", ErrWrongPasscode)
+	}
+	if err != nil {
+		return res, fmt.Errorf("%w: not a securestore export: %v", ErrCorrupt, err)
+	}
+	lines := bufio.NewScanner(ar)
+	lines.Buffer(make([]byte, 64<<10), maxExportLine)
+	damaged := func(what string) error { return fmt.Errorf("%w: the export is damaged: %s", ErrCorrupt, what) }
+
+	var hdr exportHeader
+	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &hdr) != nil || hdr.Format != exportFormat {
+		return res, damaged("no header")
+	}
+	if hdr.Version != 1 {
+		return res, fmt.Errorf("%w: export format version %d is newer than this program", ErrCorrupt, hdr.Version)
+	}
+
+	// One transaction per target store, committed together once the
+	// trailer has proved the file complete.
+	imp := &importer{s: s, txs: map[*vault]*storage.Tx{}}
+	defer imp.rollback()
+	for lines.Scan() {
+		var it exportItem
+		if err := json.Unmarshal(lines.Bytes(), &it); err != nil {
+			return res, damaged("a line is not an item")
+		}
+		if it.End {
+			if it.Items != res.Restored+res.Skipped {
+				return res, damaged(fmt.Sprintf("the trailer counts %d items, the file holds %d", it.Items, res.Restored+res.Skipped))
+			}
+			if lines.Scan() {
+				return res, damaged("data after the trailer")
+			}
+			if err := lines.Err(); err != nil {
+				return res, damaged(err.Error())
+			}
+			return res, imp.commit()
+		}
+		restored, err := imp.put(ctx, &it)
+		if err != nil {
+			return res, err
+		}
+		if restored {
+			res.Restored++
+		} else {
+			res.Skipped++
+		}
+	}
+	if err := lines.Err(); err != nil {
+		return res, damaged(err.Error())
+	}
+	return res, damaged("it ends before its trailer")
+}
+
+// importer writes imported items into one open transaction per store.
+type importer struct {
+	s   *Store
+	txs map[*vault]*storage.Tx
+}
+
+// put writes one item, or reports that it must be skipped.
+func (imp *importer) put(ctx context.Context, it *exportItem) (restored bool, err error) {
+	class, err := ParseAccessibility(it.Class)
+	if err != nil {
+		return false, fmt.Errorf("%w: the export is damaged: unknown class", ErrCorrupt)
+	}
+	for _, n := range []struct{ what, name string }{{"service", it.Service}, {"key", it.Key}} {
+		if err := validName(n.what, n.name); err != nil {
+			return false, fmt.Errorf("%w: the export is damaged: %v", ErrCorrupt, err)
+		}
+	}
+	v, err := imp.s.vault(ctx, it.Group)
+	if err != nil {
+		return false, err
+	}
+	value := it.Value
+	if class.ThisDeviceOnly() {
+		if !hmac.Equal(it.Device, keys.Fingerprint(v.device, v.id)) {
+			return false, nil // from another device: stays there
+		}
+		transfer, err := record.NewAEAD(keys.TransferKEK(v.device, v.id))
+		if err != nil {
+			return false, err
+		}
+		if value, err = record.Open(transfer, it.Sealed, record.ItemAD(v.id, it.Service, it.Key, uint8(class))); err != nil {
+			return false, fmt.Errorf("%w: the export is damaged: a sealed value does not open", ErrCorrupt)
+		}
+	}
+	defer clear(value)
+	if len(value) > imp.s.cfg.maxValue {
+		return false, fmt.Errorf("%w: %q (service %q) has %d bytes, the limit is %d; raise Config.MaxValueBytes to import it",
+			ErrValueTooLarge, it.Key, it.Service, len(value), imp.s.cfg.maxValue)
+	}
+	aead, err := v.classKey(class)
+	if errors.Is(err, ErrNoPasscode) {
+		return false, nil // WhenPasscodeSet needs a passcode here too
+	}
+	if err != nil {
+		return false, fmt.Errorf("%q (service %q in %s): %w", it.Key, it.Service, v.describe(), err)
+	}
+	tx := imp.txs[v]
+	if tx == nil {
+		// Like SetItem, hold off passcode changes while sealing under
+		// this store's class keys.
+		v.writeMu.RLock()
+		if tx, err = v.db.Begin(ctx); err != nil {
+			v.writeMu.RUnlock()
+			return false, storageErr(err)
+		}
+		imp.txs[v] = tx
+	}
+	return true, storageErr(tx.PutItem(v.item(it.Service, it.Key, class, aead, value)))
+}
+
+func (imp *importer) commit() error {
+	for v, tx := range imp.txs {
+		err := tx.Commit()
+		v.writeMu.RUnlock()
+		delete(imp.txs, v)
+		if err != nil {
+			return fmt.Errorf("commit into %s: %w", v.describe(), storageErr(err))
+		}
+	}
+	return nil
+}
+
+// rollback ends every transaction still open: all of them, unless commit
+// ran.
+func (imp *importer) rollback() {
+	for v, tx := range imp.txs {
+		tx.Rollback()
+		v.writeMu.RUnlock()
+	}
+}
