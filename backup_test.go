@@ -60,7 +60,9 @@ func fillBackup(t *testing.T, s *Store) map[string]string {
 	return want
 }
 
-func itemName(o Options, key string) string { return o.AccessGroup + "/" + o.KeychainService + "/" + key }
+func itemName(o Options, key string) string {
+	return o.AccessGroup + "/" + o.KeychainService + "/" + key
+}
 
 // snapshot reads every item that fillBackup may have written.
 func snapshot(t *testing.T, s *Store) map[string]string {
