@@ -184,16 +184,20 @@ func (v *vault) create(ctx context.Context, tx *storage.Tx, scope protector.Scop
 }
 
 // unwrapClassKeys makes available every class key that the device key
-// alone unwraps.
+// alone unwraps. Every class but WhenPasscodeSetThisDeviceOnly has a key
+// (wrapped one way or another) as long as the store exists: a missing one
+// means the store is damaged, not locked.
 func (v *vault) unwrapClassKeys(wrapped []storage.ClassKey) error {
 	kek := keys.DeviceKEK(v.device, v.id)
 	defer keys.Wipe(kek)
+	var have [numClasses]bool
 	for _, w := range wrapped {
-		if w.Wrapping != keys.WrapDevice {
-			continue
-		}
 		if int(w.Class) >= int(numClasses) {
 			return fmt.Errorf("%w: class key for unknown class %d", ErrCorrupt, w.Class)
+		}
+		have[w.Class] = true
+		if w.Wrapping != keys.WrapDevice {
+			continue
 		}
 		ck, err := keys.UnwrapClassKey(kek, v.id, w.Class, w.Wrapping, w.Blob)
 		if err != nil {
@@ -205,6 +209,11 @@ func (v *vault) unwrapClassKeys(wrapped []storage.ClassKey) error {
 			return err
 		}
 		v.classes[w.Class] = aead
+	}
+	for c, ok := range have {
+		if !ok && Accessibility(c) != WhenPasscodeSetThisDeviceOnly {
+			return fmt.Errorf("%w: the key of class %v is missing", ErrCorrupt, Accessibility(c))
+		}
 	}
 	return nil
 }
