@@ -347,7 +347,7 @@ func TestCrashKillOtherWriter(t *testing.T) {
 	m := crashModel{}
 	pool := append(crashPool("a-"), crashPool("b-")...)
 	var stats crashStats
-	const rounds = 8
+	const rounds = 16
 	for range rounds {
 		a := crashStart(t, dir, "a-", rng.Uint64())
 		b := crashStart(t, dir, "b-", rng.Uint64())
