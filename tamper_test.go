@@ -700,3 +700,43 @@ func tamperEditDB(t *testing.T, path string, fn func(tx *sql.Tx)) {
 	t.Helper()
 	tamperEdit(t, path, func(tx *sql.Tx, _ []tamperRow) { fn(tx) })
 }
+
+// TestTamperHeaderRefused alters the schema version and application id in
+// the database header, as flipped bytes there do (TestTamperRandomBytes
+// found a negative version): Open must fail with ErrCorrupt, not panic,
+// and not take the database for a new one.
+func TestTamperHeaderRefused(t *testing.T) {
+	ctx := t.Context()
+	tmp := t.TempDir()
+	orig := tmp + "/orig"
+	s, err := tamperOpen(ctx, orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetItem(ctx, tamperA.key, tamperA.value, tamperA.opts()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, pragma := range []string{
+		"user_version = -822083583",
+		"user_version = -1",
+		"user_version = 0",
+		"application_id = 1",
+	} {
+		t.Run(pragma, func(t *testing.T) {
+			dir := fmt.Sprintf("%s/case%d", tmp, i)
+			tamperCopy(t, orig, dir)
+			tamperEditDB(t, filepath.Join(dir, tamperDB), func(tx *sql.Tx) { tamperExec(t, tx, "PRAGMA "+pragma) })
+			s, err := tamperOpen(ctx, dir)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !errors.Is(err, securestore.ErrCorrupt) {
+				t.Fatalf("Open: %v; want an error wrapping ErrCorrupt", err)
+			}
+		})
+	}
+}
