@@ -174,7 +174,6 @@ func (w *crashWriter) read(t *testing.T) string {
 	t.Helper()
 	line, ok := w.next()
 	if !ok {
-		w.wait()
 		t.Fatalf("crash writer %s stopped early: %v\nstderr:\n%s", w.prefix, w.wait(), w.stderr)
 	}
 	w.lines = append(w.lines, line)
@@ -206,17 +205,14 @@ func (w *crashWriter) outcome(t *testing.T) (acked []crashOp, inflight *crashOp)
 	t.Helper()
 	begun, ack := 0, 0
 	for _, l := range w.lines {
-		var n int
 		switch {
 		case strings.HasPrefix(l, "begin "):
-			n, _ = strconv.Atoi(l[len("begin "):])
-			if n != begun || begun != ack {
+			if n, err := strconv.Atoi(l[len("begin "):]); err != nil || n != begun || begun != ack {
 				t.Fatalf("crash writer %s: %q out of order (begun %d, acked %d)", w.prefix, l, begun, ack)
 			}
 			begun++
 		case strings.HasPrefix(l, "ack "):
-			n, _ = strconv.Atoi(l[len("ack "):])
-			if n != ack || begun != ack+1 {
+			if n, err := strconv.Atoi(l[len("ack "):]); err != nil || n != ack || begun != ack+1 {
 				t.Fatalf("crash writer %s: %q out of order (begun %d, acked %d)", w.prefix, l, begun, ack)
 			}
 			ack++

@@ -44,10 +44,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// helperProc is a running helper process. Its stdout is read line by line
-// into lines (closed at EOF) by a goroutine of its own, so that the child
-// never blocks on a full pipe while the test waits on another process for
-// longer than the channel's buffer lasts.
+// helperProc is a running helper process. A goroutine of its own reads its
+// stdout line by line into lines (closed at EOF), so that the child can run
+// ahead of the test by the channel's buffer and the pipe's before a write
+// blocks it, while the test waits on another process.
 type helperProc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
