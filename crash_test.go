@@ -52,6 +52,13 @@ type crashOp struct {
 	class securestore.Accessibility
 }
 
+func (op crashOp) String() string {
+	if op.del {
+		return fmt.Sprintf("delete %s/%s", op.service, op.key)
+	}
+	return fmt.Sprintf("set %s/%s (%v) to %.40q", op.service, op.key, op.class, op.value)
+}
+
 func crashPool(prefix string) []crashItem {
 	var pool []crashItem
 	for _, svc := range crashServices {
@@ -275,8 +282,12 @@ func crashVerify(t *testing.T, dir string, m crashModel, pool []crashItem, infli
 			stats.committed++
 			m.apply(op)
 		case !acked && !done:
-			t.Fatalf("after kill, %v holds (%.40q, present %v); acknowledged state (%.40q, present %v), in-flight op %+.60v",
-				it, got, found, want, wantOK, alt[it])
+			inflight := "none"
+			if ok {
+				inflight = op.String()
+			}
+			t.Fatalf("after kill, %s/%s holds %.40q (present %v); acknowledged: %.40q (present %v); op in flight: %s",
+				it.service, it.key, got, found, want, wantOK, inflight)
 		}
 		if has, err := s.HasItem(ctx, it.key, &securestore.Options{KeychainService: it.service}); err != nil || has != found {
 			t.Fatalf("HasItem(%v) = %v, %v; GetItem found it: %v", it, has, err, found)
