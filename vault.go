@@ -149,6 +149,10 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 		return nil, fmt.Errorf("unwrap the device key with the %q protector: %w", v.protector, err)
 	}
 	v.meta = keys.DeriveMetadata(v.device, id)
+	if err := checkClassKeys(wrapped, hasPasscode); err != nil {
+		v.wipe()
+		return nil, err
+	}
 	// A store with a passcode opens locked: only the keys that the device
 	// key alone wraps (the Always classes) are available.
 	deviceOnly, err := v.unwrapClassKeys(wrapped, keys.WrapDevice, v.deviceKEK())
@@ -233,10 +237,6 @@ func (v *vault) unwrapClassKeys(wrapped []storage.ClassKey, wrapping uint8, kek 
 		if w.Wrapping != wrapping {
 			continue
 		}
-		if !Accessibility(w.Class).valid() {
-			wipeKeys(out)
-			return nil, fmt.Errorf("%w: class key for unknown class %d", ErrCorrupt, w.Class)
-		}
 		ck, err := keys.UnwrapClassKey(kek, v.id, w.Class, w.Wrapping, w.Blob)
 		if err != nil {
 			failed++
@@ -252,6 +252,34 @@ func (v *vault) unwrapClassKeys(wrapped []storage.ClassKey, wrapping uint8, kek 
 		return nil, fmt.Errorf("%w: %d class keys do not unwrap", ErrCorrupt, failed)
 	}
 	return out, nil
+}
+
+// checkClassKeys checks that the store has the class keys it must have:
+// every class but WhenPasscodeSetThisDeviceOnly always, and that one while a
+// passcode is set, each wrapped the way the passcode state says. A missing
+// or misfiled key means the store is damaged, not locked.
+func checkClassKeys(wrapped []storage.ClassKey, hasPasscode bool) error {
+	var have [numClasses]bool
+	for _, w := range wrapped {
+		c := Accessibility(w.Class)
+		if !c.valid() {
+			return fmt.Errorf("%w: class key for unknown class %d", ErrCorrupt, w.Class)
+		}
+		want := keys.WrapDevice
+		if hasPasscode && c.needsPasscode() {
+			want = keys.WrapDevicePasscode
+		}
+		if w.Wrapping != want {
+			return fmt.Errorf("%w: the key of class %v has wrapping %d, want %d", ErrCorrupt, c, w.Wrapping, want)
+		}
+		have[c] = true
+	}
+	for c, ok := range have {
+		if !ok && (hasPasscode || Accessibility(c) != WhenPasscodeSetThisDeviceOnly) {
+			return fmt.Errorf("%w: the key of class %v is missing", ErrCorrupt, Accessibility(c))
+		}
+	}
+	return nil
 }
 
 // ciphers turns class keys into their ciphers.

@@ -47,7 +47,13 @@ func (d *DB) migrate(ctx context.Context) error {
 		if err := tx.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
 			return err
 		}
-		if version > 0 && appID != applicationID {
+		// The header's fields are plain bytes of the file: a damaged one
+		// may read as anything. A new database has both at 0; a
+		// securestore database has a positive version and our id.
+		switch {
+		case version < 0 || version == 0 && appID != 0:
+			return fmt.Errorf("%w: %s has schema version %d with application_id %#x", ErrCorrupt, d.path, version, appID)
+		case version > 0 && appID != applicationID:
 			return fmt.Errorf("%w: %s is not a securestore database (application_id %#x)", ErrCorrupt, d.path, appID)
 		}
 		if version > len(migrations) {
