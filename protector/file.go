@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/securestore-go/securestore/internal/fsutil"
 	"github.com/securestore-go/securestore/internal/record"
@@ -184,5 +185,6 @@ func loadKeyFile(dir string) (*keyFile, error) {
 			"a copied store directory does not open elsewhere, move items with export and import: %w",
 			path, binding, ErrWrongMachine)
 	}
+	fsutil.RemoveStaleTemps(path, time.Minute)
 	return &keyFile{path: path, binding: binding, secret: secret, machine: machine}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // PermissionError reports a path that other users may read or that belongs
@@ -66,7 +67,7 @@ func CreatePrivate(path string) error {
 // synced and then linked into place.
 func CreateOnce(path string, data []byte) (created bool, err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return false, err
 	}
@@ -96,4 +97,20 @@ func CreateOnce(path string, data []byte) (created bool, err error) {
 		return false, err
 	}
 	return true, SyncDir(dir)
+}
+
+func tempPrefix(path string) string { return ".tmp-" + filepath.Base(path) + "-" }
+
+// RemoveStaleTemps removes CreateOnce's temporary files for path that are
+// older than age. A crash between linking a file into place and removing
+// its temporary name leaves a second copy of the content behind, which for
+// a key file is a second copy of a secret; younger ones may belong to a
+// creation in progress and are left alone.
+func RemoveStaleTemps(path string, age time.Duration) {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPrefix(path)+"*"))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && time.Since(fi.ModTime()) > age {
+			os.Remove(m)
+		}
+	}
 }
