@@ -89,6 +89,50 @@ of every accessibility class, locked or not:
 sorted, one per line. Values are not printed.`,
 		run: runList,
 	},
+	{
+		name:    "import-git-credentials",
+		args:    []string{"FILE"},
+		summary: "move git's plain-text credentials (~/.git-credentials) in",
+		help: `Move the credentials of FILE, a ~/.git-credentials file of git
+credential-store (lines https://user:password@host[:port][/path],
+percent-encoded), into the store of git-credential-securestore: app
+"git-credential" (or --app, as in the helper string "securestore --app
+NAME"), service "git". Then tell git to use it:
+
+    git config --global credential.helper securestore
+
+Every line must be a credential. A line that is not is reported by its
+number (never its content), and then nothing is imported and FILE is left
+as it was (exit status 2). Otherwise every credential is stored and read
+back, and only then is FILE removed (with --keep, left in place). A
+credential replaces a stored one with the same protocol, host, path and
+user; of two such lines, the first is the one git used and the one
+imported.`,
+		flags: func(fs *flag.FlagSet, inv *invocation) {
+			fs.BoolVar(&inv.keepFile, "keep", false, "import, but leave FILE in place")
+		},
+		run: runImportGitCredentials,
+	},
+	{
+		name:    "import-docker-config",
+		args:    []string{"FILE"},
+		summary: "move docker's plain-text credentials (~/.docker/config.json) in",
+		help: `Move the credentials in the "auths" of FILE, a ~/.docker/config.json,
+into the store of docker-credential-securestore (app "docker-credential",
+service "docker"), and set "credsStore": "securestore" in FILE so that
+docker uses the helper from then on.
+
+Every entry with a credential must be one the helper can hold. One that
+is not (bad base64, a registrytoken, two spellings of one registry) is
+reported by its server URL, and then nothing is imported and FILE is left
+as it was (exit status 2). Otherwise every credential is stored and read
+back, and only then is FILE rewritten, atomically, without them; its
+other settings stay. With --keep, FILE is left as it was.`,
+		flags: func(fs *flag.FlagSet, inv *invocation) {
+			fs.BoolVar(&inv.keepFile, "keep", false, "import, but leave FILE as it was")
+		},
+		run: runImportDockerConfig,
+	},
 }
 
 // lookupCommand returns the command called name, or nil.

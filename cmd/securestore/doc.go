@@ -11,6 +11,12 @@
 //	securestore [flags] list          print the keys of the service, sorted
 //	securestore help [COMMAND]        show help; so does --help on any command
 //
+//	securestore import-git-credentials FILE   move ~/.git-credentials into the
+//	                                          git credential helper's store
+//	securestore import-docker-config FILE     move the credentials of
+//	                                          ~/.docker/config.json into the docker
+//	                                          credential helper's store
+//
 // For example:
 //
 //	echo "$TOKEN" | securestore --app com.example.deploy set token
@@ -46,7 +52,9 @@
 // # Code
 //
 // main.go runs a command line; flags.go parses the interspersed flags;
-// commands.go holds the commands, value.go reads set's value, store.go
+// commands.go holds the commands, value.go reads set's value, import.go
+// runs the import commands (the credential formats are in
+// internal/credential), store.go
 // turns the flags into the library's Config and Options, exit.go turns
 // errors into messages and exit status, and help.go prints the help. The
 // tests are testscript files in testdata/script.

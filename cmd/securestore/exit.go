@@ -16,7 +16,8 @@ import (
 //	1  get: no item under the key; has: the item is absent
 //	2  bad usage or input: an unknown command or flag, a missing or extra
 //	   argument, an invalid key, service, group or app name, an unknown
-//	   accessibility class or protector, a value that is too large
+//	   accessibility class or protector, a value that is too large, an
+//	   import file with entries that are not credentials
 //	3  the item is locked or needs a passcode (ErrLocked, ErrNoPasscode,
 //	   ErrWrongPasscode)
 //	4  any other failure: a store others can read (PermissionError),
@@ -45,7 +46,8 @@ func exitCode(err error) int {
 	case errors.As(err, &usage),
 		errors.Is(err, securestore.ErrInvalidKey),
 		errors.Is(err, securestore.ErrInvalidOption),
-		errors.Is(err, securestore.ErrValueTooLarge):
+		errors.Is(err, securestore.ErrValueTooLarge),
+		errors.Is(err, errBadImportFile):
 		return exitUsage
 	case errors.Is(err, securestore.ErrLocked),
 		errors.Is(err, securestore.ErrNoPasscode),

@@ -23,7 +23,8 @@ group), service and key it was set with.`
   0  success
   1  get: no item under KEY; has: no item under KEY
   2  bad usage or input: unknown command or flag, missing or extra argument,
-     invalid name, unknown accessibility class or protector, value too large
+     invalid name, unknown accessibility class or protector, value too large,
+     an import file with entries that are not credentials
   3  the item is locked or needs a passcode
   4  any other failure: permissions, corrupt data, I/O`
 )
@@ -31,10 +32,18 @@ group), service and key it was set with.`
 // printUsage prints the top-level help.
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: securestore [flags] COMMAND [flags] [ARGUMENTS]\n\n%s\n\nCommands:\n", intro)
+	// The summaries start in one column, two spaces after the longest
+	// synopsis.
+	synopses := map[*command]string{}
+	width := len("help [COMMAND]")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-16s%s\n", strings.Join(append([]string{c.name}, c.args...), " "), c.summary)
+		synopses[c] = strings.Join(append([]string{c.name}, c.args...), " ")
+		width = max(width, len(synopses[c]))
 	}
-	fmt.Fprintf(w, "  %-16s%s\n", "help [COMMAND]", "show the help of COMMAND")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, synopses[c], c.summary)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "help [COMMAND]", "show the help of COMMAND")
 	fmt.Fprintf(w, "\nFlags, before or after the command (\"--\" ends them):\n")
 	printFlags(w, globalFlagSet())
 	fmt.Fprintf(w, "  -h, --help\n        show help; \"securestore COMMAND --help\" for a command\n")

@@ -24,6 +24,7 @@ type invocation struct {
 
 	global    globalFlags
 	noNewline bool // get -n, --no-newline
+	keepFile  bool // import-*: --keep, leave the plain-text file in place
 }
 
 // app is the app whose store the command uses.

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/credential/docker"
+)
+
+const name = "docker-credential-securestore"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout))
+}
+
+// run is the whole program minus the process, for tests. Docker reads the
+// helper's errors from standard output, so everything goes there; exit
+// status 1 means failure.
+func run(args []string, stdin io.Reader, stdout io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintf(stdout, "Usage: %s <store|get|erase|list|version>\n", name)
+		return 1
+	}
+	action, ok := actions[args[0]]
+	if !ok {
+		fmt.Fprintf(stdout, "Unknown credential action `%s`\n", args[0])
+		return 1
+	}
+	if err := action(context.Background(), stdin, stdout); err != nil {
+		// Neither the library's errors nor ours hold a secret.
+		fmt.Fprintln(stdout, err)
+		return 1
+	}
+	return 0
+}
+
+// actions are the helper's operations, by the name docker gives them.
+var actions = map[string]func(ctx context.Context, stdin io.Reader, stdout io.Writer) error{
+	"store": func(ctx context.Context, stdin io.Reader, _ io.Writer) error {
+		data, err := docker.ReadInput(stdin)
+		if err != nil {
+			return err
+		}
+		c, err := docker.ParseStoreInput(data)
+		if err != nil {
+			return err
+		}
+		return withHelper(ctx, func(h *docker.Helper) error { return h.Store(ctx, c) })
+	},
+	"get": func(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+		serverURL, err := readServerURL(stdin)
+		if err != nil {
+			return err
+		}
+		return withHelper(ctx, func(h *docker.Helper) error {
+			c, err := h.Get(ctx, serverURL)
+			if err != nil {
+				return err
+			}
+			return docker.WriteCredentials(stdout, c)
+		})
+	},
+	"erase": func(ctx context.Context, stdin io.Reader, _ io.Writer) error {
+		serverURL, err := readServerURL(stdin)
+		if err != nil {
+			return err
+		}
+		return withHelper(ctx, func(h *docker.Helper) error { return h.Erase(ctx, serverURL) })
+	},
+	"list": func(ctx context.Context, _ io.Reader, stdout io.Writer) error {
+		return withHelper(ctx, func(h *docker.Helper) error {
+			list, err := h.List(ctx)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(stdout).Encode(list)
+		})
+	},
+	"version": func(_ context.Context, _ io.Reader, stdout io.Writer) error {
+		_, err := fmt.Fprintf(stdout, "%s (github.com/securestore-go/securestore) %s\n", name, version())
+		return err
+	},
+}
+
+// readServerURL reads the input of get and erase.
+func readServerURL(stdin io.Reader) (string, error) {
+	data, err := docker.ReadInput(stdin)
+	if err != nil {
+		return "", err
+	}
+	return docker.ParseServerURLInput(data)
+}
+
+// withHelper opens the helper's store, runs use and closes the store.
+func withHelper(ctx context.Context, use func(*docker.Helper) error) error {
+	s, err := securestore.Open(ctx, securestore.Config{App: docker.App})
+	if err != nil {
+		return err
+	}
+	err = use(&docker.Helper{Items: s})
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// version is the module version the binary was built from, "(devel)" for
+// a build in a checkout.
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
+}

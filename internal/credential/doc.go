@@ -1,0 +1,6 @@
+// Package credential holds what the git and docker credential helpers and
+// the securestore import commands share: the compact encoding of an item's
+// value, the parts that item keys are made of, and the messages for a
+// locked store and an oversized credential. The protocols themselves are
+// in the subpackages git and docker.
+package credential

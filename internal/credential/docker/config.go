@@ -1,0 +1,214 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/securestore-go/securestore"
+)
+
+// This file moves the credentials of ~/.docker/config.json into the store,
+// for `securestore import-docker-config`. Docker keeps them there, without
+// a credsStore, as
+//
+//	"auths": { "registry.example.com": { "auth": base64("user:password") } }
+//
+// or, for registries that hand out tokens, with "identitytoken", which a
+// credential helper stores as Username "<token>" and Secret the token (as
+// docker's own native store does).
+
+// CredsStore is the credsStore value that makes docker use this helper.
+const CredsStore = "securestore"
+
+// tokenUsername is the Username docker gives an identity token.
+const tokenUsername = "<token>"
+
+// secretFields are the fields of an auths entry that hold a credential,
+// removed once it is in the store. "username" and "password" are not
+// written by docker, but it reads them from a hand-written file.
+var secretFields = []string{"auth", "identitytoken", "username", "password"}
+
+// Config is a parsed config.json that keeps every field it does not know,
+// so that it can be written back with only the credentials taken out.
+type Config struct {
+	top   map[string]json.RawMessage
+	auths map[string]map[string]json.RawMessage
+	// Credentials are the credentials found in auths, by server URL in
+	// sorted order.
+	Credentials []Credentials
+}
+
+// ConfigError is an auths entry that cannot be moved. It names the
+// entry's server URL, never its credential.
+type ConfigError struct {
+	ServerURL string
+	Reason    string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("auths entry %s: %s", describeServerURL(e.ServerURL), e.Reason)
+}
+
+// describeServerURL quotes a server URL for a message unless it looks like
+// it holds a password.
+func describeServerURL(s string) string {
+	if strings.Contains(s, "@") {
+		return "(a server URL with a user name or password in it)"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// ParseConfig parses config.json. A file that is not a JSON object is an
+// error; entries that cannot be moved (a bad auth field, a registrytoken,
+// two URLs of one registry) come back in problems, and the caller must
+// then leave the file alone.
+func ParseConfig(data []byte) (cfg *Config, problems []error, err error) {
+	cfg = &Config{auths: map[string]map[string]json.RawMessage{}}
+	if err := json.Unmarshal(data, &cfg.top); err != nil || cfg.top == nil {
+		// Say where, not what: encoding/json quotes the bad character.
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, nil, fmt.Errorf("%w: invalid JSON at byte %d", ErrBadInput, syntax.Offset)
+		}
+		return nil, nil, fmt.Errorf("%w: the file is not a JSON object", ErrBadInput)
+	}
+	if raw, ok := cfg.top["auths"]; ok {
+		if err := json.Unmarshal(raw, &cfg.auths); err != nil {
+			return nil, nil, fmt.Errorf("%w: \"auths\" is not an object of objects", ErrBadInput)
+		}
+	}
+	registries := map[string]string{} // item key → first server URL
+	for _, serverURL := range slices.Sorted(maps.Keys(cfg.auths)) {
+		c, found, err := entryCredentials(serverURL, cfg.auths[serverURL])
+		if err != nil {
+			problems = append(problems, &ConfigError{serverURL, err.Error()})
+			continue
+		}
+		if !found {
+			continue // nothing to move, as for registries already in a credsStore
+		}
+		r, err := ParseServerURL(serverURL)
+		if err != nil {
+			problems = append(problems, &ConfigError{serverURL, err.Error()})
+			continue
+		}
+		if size := len(Encode(c)); size > securestore.DefaultMaxValueBytes {
+			problems = append(problems, &ConfigError{serverURL, fmt.Sprintf(
+				"the credential is %d bytes once encoded, more than the %d bytes an item holds", size, securestore.DefaultMaxValueBytes)})
+			continue
+		}
+		key := Key(r)
+		if other, ok := registries[key]; ok {
+			problems = append(problems, &ConfigError{serverURL, fmt.Sprintf(
+				"names the same registry as %s, and the helper keeps one credential per registry; remove one of them", describeServerURL(other))})
+			continue
+		}
+		registries[key] = serverURL
+		cfg.Credentials = append(cfg.Credentials, c)
+	}
+	return cfg, problems, nil
+}
+
+// entryCredentials reads the credential of one auths entry, as docker's
+// config loader does. found is false for an entry without one.
+func entryCredentials(serverURL string, entry map[string]json.RawMessage) (c Credentials, found bool, err error) {
+	str := func(field string) (string, error) {
+		raw, ok := entry[field]
+		if !ok {
+			return "", nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fmt.Errorf("%q is not a string", field)
+		}
+		return s, nil
+	}
+	var fields [5]string
+	for i, f := range []string{"auth", "identitytoken", "username", "password", "registrytoken"} {
+		if fields[i], err = str(f); err != nil {
+			return Credentials{}, false, err
+		}
+	}
+	auth, identityToken, username, password, registryToken := fields[0], fields[1], fields[2], fields[3], fields[4]
+	if registryToken != "" {
+		return Credentials{}, false, errors.New(`it holds a "registrytoken", which credential helpers cannot store`)
+	}
+	c.ServerURL = serverURL
+	switch {
+	case identityToken != "":
+		c.Username, c.Secret = tokenUsername, identityToken
+	case auth != "":
+		decoded, err := base64.StdEncoding.DecodeString(auth)
+		if err != nil {
+			return Credentials{}, false, errors.New(`"auth" is not base64`)
+		}
+		user, pass, ok := bytes.Cut(decoded, []byte(":"))
+		if !ok {
+			return Credentials{}, false, errors.New(`"auth" does not decode to user:password`)
+		}
+		c.Username, c.Secret = string(user), strings.Trim(string(pass), "\x00")
+	case username != "" || password != "":
+		c.Username, c.Secret = username, password
+	default:
+		return Credentials{}, false, nil
+	}
+	if c.Username == "" {
+		return Credentials{}, false, errors.New("the user name is empty")
+	}
+	return c, true, nil
+}
+
+// Import stores every credential of cfg, then reads each back and
+// compares it. An error means the file must be kept as it is.
+func (h *Helper) Import(ctx context.Context, cfg *Config) error {
+	for _, c := range cfg.Credentials {
+		if err := h.Store(ctx, c); err != nil {
+			return fmt.Errorf("auths entry %s: %w", describeServerURL(c.ServerURL), err)
+		}
+	}
+	for _, c := range cfg.Credentials {
+		r, _ := ParseServerURL(c.ServerURL) // parsed by ParseConfig
+		got, err := h.read(ctx, Key(r))
+		if err != nil {
+			return fmt.Errorf("auths entry %s: reading it back: %w", describeServerURL(c.ServerURL), err)
+		}
+		if got != c {
+			return fmt.Errorf("auths entry %s: the credential read back differs from the one stored", describeServerURL(c.ServerURL))
+		}
+	}
+	return nil
+}
+
+// WithoutCredentials returns the config with the imported credentials
+// taken out of auths (each entry stays, as docker leaves it for a
+// credsStore, with its other fields) and credsStore set to this helper,
+// indented with tabs as docker writes it. previous is the credsStore it
+// replaced, "" for none.
+func (cfg *Config) WithoutCredentials() (data []byte, previous string, err error) {
+	for _, c := range cfg.Credentials {
+		for _, f := range secretFields {
+			delete(cfg.auths[c.ServerURL], f)
+		}
+	}
+	if raw, ok := cfg.top["credsStore"]; ok {
+		_ = json.Unmarshal(raw, &previous)
+	}
+	if cfg.top["auths"], err = json.Marshal(cfg.auths); err != nil {
+		return nil, "", err
+	}
+	if cfg.top["credsStore"], err = json.Marshal(CredsStore); err != nil {
+		return nil, "", err
+	}
+	data, err = json.MarshalIndent(cfg.top, "", "\t")
+	if previous == CredsStore {
+		previous = ""
+	}
+	return append(data, '\n'), previous, err
+}

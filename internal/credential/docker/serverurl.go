@@ -1,0 +1,74 @@
+// Package docker implements the docker credential helper protocol over a
+// securestore store: parsing its JSON and server URLs, normalising the
+// URLs as docker-credential-helpers does, the items that hold the
+// credentials, and the import of ~/.docker/config.json.
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Registry is a server URL reduced to what identifies the registry.
+// "https://127.0.0.1:5000/", "http://127.0.0.1:5000" and "127.0.0.1:5000"
+// are one registry: docker login, docker logout and the daemon spell the
+// same server in these ways, and docker's own ConvertToHostname strips
+// the scheme too.
+type Registry struct {
+	Host string // lower case, without port; IPv6 without brackets
+	Port string // "" when the URL has none; no default is assumed
+	Path string // without trailing slashes: "/v1" for Docker Hub
+}
+
+// ErrBadServerURL is wrapped by every error of ParseServerURL.
+var ErrBadServerURL = errors.New("bad server URL")
+
+// ParseServerURL parses a server URL as docker-credential-helpers'
+// registryurl.Parse does: a URL without "://" is taken as "//" + URL, so
+// that "host:port/path" has a host; the scheme, if any, must be http or
+// https; the host must not be empty; the query and fragment are dropped.
+// It also refuses a user name or password in the URL: those belong in
+// Username and Secret, and a server URL is printed by list.
+func ParseServerURL(serverURL string) (Registry, error) {
+	s := serverURL
+	if !strings.Contains(s, "://") && !strings.HasPrefix(s, "//") {
+		s = "//" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// url.Error quotes the URL; say what is wrong without it.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return Registry{}, fmt.Errorf("%w: %v", ErrBadServerURL, err)
+	}
+	if u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+		return Registry{}, fmt.Errorf("%w: unsupported scheme %q (want http or https)", ErrBadServerURL, u.Scheme)
+	}
+	if u.User != nil {
+		return Registry{}, fmt.Errorf("%w: it holds a user name or password; give them as Username and Secret", ErrBadServerURL)
+	}
+	if u.Hostname() == "" {
+		return Registry{}, fmt.Errorf("%w: no host name", ErrBadServerURL)
+	}
+	return Registry{
+		Host: strings.ToLower(u.Hostname()),
+		Port: u.Port(),
+		Path: strings.TrimRight(u.Path, "/"),
+	}, nil
+}
+
+// String is the registry in the form "host[:port][/path]".
+func (r Registry) String() string {
+	host := r.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if r.Port != "" {
+		host += ":" + r.Port
+	}
+	return host + r.Path
+}

@@ -1,0 +1,59 @@
+package credential
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/securestore-go/securestore"
+)
+
+// IsLocked reports whether err means that the item is behind the store's
+// passcode: the store is locked, or the item's class needs a passcode that
+// is not set, or a passcode was wrong.
+func IsLocked(err error) bool {
+	return errors.Is(err, securestore.ErrLocked) ||
+		errors.Is(err, securestore.ErrNoPasscode) ||
+		errors.Is(err, securestore.ErrWrongPasscode)
+}
+
+// LockedError is what a helper reports when the credential it needs is
+// locked. Helpers run under git and docker, with no terminal of their
+// own, so they never ask for the passcode; the message says where to
+// unlock instead.
+type LockedError struct {
+	App string // the helper's app, e.g. "git-credential"
+	Err error  // the library's error, wrapping ErrLocked or a sibling
+}
+
+func (e *LockedError) Error() string {
+	// One place to say how to unlock: the issue that adds an unlock
+	// command to the CLI changes this sentence.
+	return fmt.Sprintf("the credential is locked: the store of app %q has a passcode and credential helpers never ask for it; "+
+		"unlock the store at a terminal with the securestore command (see 'securestore --app %s --help'), then try again",
+		e.App, e.App)
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
+
+// TooLargeError reports a credential whose encoded item would be longer
+// than the store's limit. It is refused whole: a truncated token is a
+// wrong token.
+type TooLargeError struct {
+	What  string // names the credential without its secret, e.g. "https://github.com"
+	Bytes int    // the size of the encoded item
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the credential for %s is %d bytes once encoded, and a securestore item holds at most %d bytes; it was not stored",
+		e.What, e.Bytes, securestore.DefaultMaxValueBytes)
+}
+
+func (e *TooLargeError) Unwrap() error { return securestore.ErrValueTooLarge }
+
+// CheckSize returns a *TooLargeError when value does not fit in an item.
+func CheckSize(what, value string) error {
+	if len(value) > securestore.DefaultMaxValueBytes {
+		return &TooLargeError{What: what, Bytes: len(value)}
+	}
+	return nil
+}
