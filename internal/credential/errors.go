@@ -26,10 +26,12 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	// One place to say how to unlock: the issue that adds an unlock
-	// command to the CLI changes this sentence.
-	return fmt.Sprintf("the credential is locked: the store of app %q has a passcode and credential helpers never ask for it; "+
-		"unlock the store at a terminal with the securestore command (see 'securestore --app %s --help'), then try again",
+	// A helper process opens the store afresh, so it starts locked: with a
+	// passcode set it can never read a credential, and saying "unlock
+	// first" would send the user in a circle.
+	return fmt.Sprintf("the credential is locked: app %q has a passcode, and a credential helper runs without a terminal, "+
+		"so it never asks for it; keep helper credentials in an app without a passcode, "+
+		"or remove this one's with 'securestore --app %s passcode remove'",
 		e.App, e.App)
 }
 
