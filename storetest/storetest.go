@@ -27,6 +27,7 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/testdir"
 )
 
 // Opener opens a store for cfg.
@@ -67,7 +68,8 @@ func Run(t *testing.T, open Opener) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.fn(t, &suite{t: t, open: open, dir: filepath.Join(t.TempDir(), "store")})
+			// testdir, not t.TempDir: the suite runs under Wine too.
+			c.fn(t, &suite{t: t, open: open, dir: filepath.Join(testdir.New(t), "store")})
 		})
 	}
 }
