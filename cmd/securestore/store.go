@@ -23,7 +23,9 @@ type invocation struct {
 	stdout, stderr io.Writer
 
 	global    globalFlags
-	noNewline bool // get -n, --no-newline
+	noNewline bool   // get -n, --no-newline
+	json      bool   // doctor --json
+	migrateTo string // migrate --to
 }
 
 // app is the app whose store the command uses.
