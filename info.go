@@ -112,6 +112,16 @@ func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 		return fail(err)
 	}
 	info.Exists = true
+	// A store others can read is not opened, as Open would refuse it:
+	// SQLite would create its -wal and -shm files with the database's
+	// mode, exposing more.
+	for _, p := range []string{r.dir, info.Path, info.Path + "-wal", info.Path + "-shm"} {
+		if err := fsutil.CheckPrivate(p); err != nil {
+			info.Files = storeFiles(r.dir, info.Path, "", protector.Scope{})
+			info.KeyErr = fmt.Errorf("not checked: the store was not opened: %w", err)
+			return info, nil
+		}
+	}
 
 	db, err := storage.Open(ctx, info.Path)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -147,5 +148,27 @@ func TestInspectReportsABrokenKey(t *testing.T) {
 	info, err := Inspect(bg, Config{App: "a", Dir: dir}, "")
 	if err != nil || !errors.Is(info.KeyErr, protector.ErrKeyMissing) || info.Items[Always] != 2 {
 		t.Fatalf("Inspect with the key file gone = %+v, %v; want KeyErr wrapping ErrKeyMissing", info, err)
+	}
+}
+
+// TestInspectLeavesAStoreOthersCanReadUnopened: opening it would make
+// SQLite create its -wal and -shm files with the same loose mode.
+func TestInspectLeavesAStoreOthersCanReadUnopened(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes are Unix")
+	}
+	dir := filepath.Join(t.TempDir(), "store")
+	fillStore(t, dir, "file")
+	path := storeFile(dir, "app", "a")
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := Inspect(bg, Config{App: "a", Dir: dir}, "")
+	var perm *PermissionError
+	if err != nil || !errors.As(info.KeyErr, &perm) || info.Protector != "" {
+		t.Fatalf("Inspect = %+v, %v; want KeyErr holding a PermissionError", info, err)
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		t.Fatal("Inspect opened the store and created its WAL")
 	}
 }
