@@ -15,6 +15,14 @@
 // passes. The suite sets App, Dir, AccessGroups and MaxValueBytes; the
 // opener may set anything else, and must keep Dir (stores opened with the
 // same Dir share their access groups).
+//
+// Any registered protector works, your own included (see package
+// protector for how to write and register one): the suite then checks
+// that a store whose device key your protector holds obeys every rule.
+// securestore's CI runs it over each built-in protector, with the real
+// key store behind it (DPAPI under Wine, for instance). Each case gets a
+// fresh directory, removed file by file afterwards, so the suite also runs
+// where os.RemoveAll does not (Windows binaries under Wine).
 package storetest
 
 import (
