@@ -2,9 +2,11 @@ package securestore_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/testdir"
 	"github.com/securestore-go/securestore/storetest"
 )
 
@@ -15,4 +17,23 @@ func TestConformanceDPAPI(t *testing.T) {
 		cfg.Protector = "dpapi"
 		return securestore.Open(ctx, cfg)
 	})
+}
+
+// BenchmarkOpenDPAPI measures Open of an existing store under dpapi: one
+// CryptUnprotectData per Open (never per operation).
+func BenchmarkOpenDPAPI(b *testing.B) {
+	dir := filepath.Join(testdir.New(b), "store")
+	cfg := securestore.Config{App: "bench", Dir: dir, Protector: "dpapi"}
+	s, err := securestore.Open(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Close()
+	for b.Loop() {
+		s, err := securestore.Open(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
 }
