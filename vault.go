@@ -132,8 +132,9 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 	}
 
 	if protectorName != protector.Auto && protectorName != v.protector {
-		return nil, fmt.Errorf("%w: %s is protected by %q, not %q; open it with that protector (or \"auto\")",
-			ErrInvalidOption, path, v.protector, protectorName)
+		return nil, fmt.Errorf("%w: %s is protected by %q, not %q; open it with that protector (or \"auto\"), "+
+			"or move it with: securestore migrate --to %s",
+			ErrInvalidOption, path, v.protector, protectorName, protectorName)
 	}
 	p, err := protector.Lookup(v.protector)
 	if err != nil {
@@ -179,6 +180,12 @@ func (v *vault) create(ctx context.Context, tx *storage.Tx, scope protector.Scop
 			pctx, cancel := context.WithTimeout(ctx, protector.ProbeTimeout)
 			err = p.Available(pctx)
 			cancel()
+			if err != nil {
+				// Named by Config.Protector or $SECURESTORE_PROTECTOR:
+				// never fall back to another, maybe weaker, one.
+				err = fmt.Errorf("the protector %q that was asked for is not available, and a named protector "+
+					"never falls back to another: %w", protectorName, err)
+			}
 		}
 	}
 	if err != nil {

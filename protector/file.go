@@ -33,7 +33,7 @@ const KeyFileName = "file-protector.key"
 // says so in full, and `securestore doctor` names it as the fallback.
 type File struct{}
 
-func init() { Register(File{}, 1000) }
+func init() { Register(File{}, PreferenceFallback) }
 
 // Name implements Protector.
 func (File) Name() string { return "file" }

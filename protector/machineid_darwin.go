@@ -24,5 +24,5 @@ func ioPlatformUUID() ([]byte, error) {
 	if m == nil {
 		return nil, fmt.Errorf("ioreg printed no IOPlatformUUID")
 	}
-	return m[1], nil
+	return nonEmpty(m[1], nil)
 }

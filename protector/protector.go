@@ -1,14 +1,3 @@
-// Package protector holds the device key of a securestore store at rest.
-//
-// Every store has one random 32-byte device key; everything else in the
-// store is derived from it or wrapped by it (docs/SECURITY.md). A Protector
-// is the one piece that decides where that key lives: wrapped by a key file
-// bound to the machine ("file"), and, as they are added, sealed to a TPM or
-// kept by the platform's key store. The store keeps whatever blob Wrap
-// returns and hands it back to Unwrap when it opens.
-//
-// To add a protector, implement the four methods and Register it; Auto
-// tries registered protectors in the order of Preference.
 package protector
 
 import (

@@ -75,6 +75,8 @@ type Probe struct {
 
 // Choose returns the first available protector in preference order, and
 // the probes that it made, which say why any better one was passed over.
+// Each probe has its own deadline (ProbeTimeout), which holds even against
+// an Available that ignores its context.
 func Choose(ctx context.Context) (Protector, []Probe, error) {
 	var probes []Probe
 	for _, name := range Names() {
@@ -82,9 +84,7 @@ func Choose(ctx context.Context) (Protector, []Probe, error) {
 		if err != nil {
 			continue
 		}
-		pctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
-		err = p.Available(pctx)
-		cancel()
+		err = probe(ctx, p)
 		probes = append(probes, Probe{Name: name, Err: err})
 		if err == nil {
 			return p, probes, nil

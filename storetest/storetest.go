@@ -15,6 +15,14 @@
 // passes. The suite sets App, Dir, AccessGroups and MaxValueBytes; the
 // opener may set anything else, and must keep Dir (stores opened with the
 // same Dir share their access groups).
+//
+// Any registered protector works, your own included (see package
+// protector for how to write and register one): the suite then checks
+// that a store whose device key your protector holds obeys every rule.
+// securestore's CI runs it over each built-in protector, with the real
+// key store behind it (DPAPI under Wine, for instance). Each case gets a
+// fresh directory, removed file by file afterwards, so the suite also runs
+// where os.RemoveAll does not (Windows binaries under Wine).
 package storetest
 
 import (
@@ -28,6 +36,7 @@ import (
 
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/internal/passcode"
+	"github.com/securestore-go/securestore/internal/testdir"
 )
 
 // Opener opens a store for cfg.
@@ -78,7 +87,8 @@ func Run(t *testing.T, open Opener) {
 	passcode.UseFastParamsForTests()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.fn(t, &suite{t: t, open: open, dir: filepath.Join(t.TempDir(), "store")})
+			// testdir, not t.TempDir: the suite runs under Wine too.
+			c.fn(t, &suite{t: t, open: open, dir: filepath.Join(testdir.New(t), "store")})
 		})
 	}
 }

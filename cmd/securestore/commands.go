@@ -133,6 +133,41 @@ other settings stay. With --keep, FILE is left as it was.`,
 		},
 		run: runImportDockerConfig,
 	},
+	{
+		name:    "doctor",
+		summary: "show how the store is protected, where its files are, and any problem",
+		help: `Show how the store is protected and what that protection defends
+against: the platform, the protector that holds the device key and why
+each other protector was or was not chosen, whether the key unwraps,
+the store's files and their modes, how many items each accessibility
+class holds (never their names or values), and the lock state.
+
+It creates nothing: for an app without a store it says what a new one
+would use. Exit status 4 when it found a problem (a key that does not
+unwrap, a file others can read, a --protector the store does not have),
+listed on lines starting with PROBLEM.`,
+		flags: func(fs *flag.FlagSet, inv *invocation) {
+			fs.BoolVar(&inv.json, "json", false, "print the report as JSON, for scripts")
+		},
+		run: runDoctor,
+	},
+	{
+		name:    "migrate",
+		summary: "move the store's device key to another protector (--to NAME)",
+		help: `Move the device key of the app's store (and, with --group, of that
+access group's store) under the protector NAME, e.g. from the key file
+to the platform's key store after installing one. Items are not
+touched: the same key is wrapped anew. A crash or Ctrl-C at any point
+loses nothing: the store switches protectors in one transaction, after
+the new protector has been checked to give the key back. Then the old
+protector's own key material, if it keeps any, is removed.
+
+Run "securestore doctor" to see which protectors are available here.`,
+		flags: func(fs *flag.FlagSet, inv *invocation) {
+			fs.StringVar(&inv.migrateTo, "to", "", "the protector `NAME` to move the key to (required)")
+		},
+		run: runMigrate,
+	},
 }
 
 // lookupCommand returns the command called name, or nil.

@@ -9,6 +9,9 @@
 //	securestore [flags] delete KEY    delete the item (absent is not an error)
 //	securestore [flags] has KEY       exit 0 if the item exists, 1 if not
 //	securestore [flags] list          print the keys of the service, sorted
+//	securestore [flags] doctor        how the store is protected, its files, item counts
+//	securestore [flags] migrate --to NAME
+//	                                  move the device key to another protector
 //	securestore help [COMMAND]        show help; so does --help on any command
 //
 //	securestore import-git-credentials FILE   move ~/.git-credentials into the
@@ -41,13 +44,17 @@
 //	                    when-passcode-set-this-device-only,
 //	                    after-first-unlock-this-device-only,
 //	                    always-this-device-only
-//	--protector NAME    "file" or "auto" (default $SECURESTORE_PROTECTOR)
+//	--protector NAME    "auto", or a protector doctor lists: "file", "dpapi",
+//	                    "keychain", ... (default $SECURESTORE_PROTECTOR)
+//
+// doctor --json prints the same report as JSON. migrate never touches
+// items, and a crash in the middle of it loses nothing.
 //
 // Exit status (exit.go): 0 success; 1 get found no item, or has found
-// none; 2 bad usage or input (unknown command or flag, missing or extra
+// none, or migrate found no store; 2 bad usage or input (unknown command or flag, missing or extra
 // argument, invalid name, unknown class or protector, value too large); 3
 // the item is locked or needs a passcode; 4 any other failure (permissions,
-// corrupt data, I/O).
+// corrupt data, I/O, an unavailable protector; doctor found a problem).
 //
 // # Code
 //

@@ -49,7 +49,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 		"set: when the item may be read: `CLASS` is one of (default "+accessibilityNames[0]+")\n  "+
 			strings.Join(accessibilityNames[:], "\n  "))
 	fs.StringVar(&g.protector, "protector", "",
-		"protect a new store's device key with `NAME`: \"file\" or \"auto\" (default $SECURESTORE_PROTECTOR, else \"auto\")")
+		"protect a new store's device key with `NAME`: \"auto\" or one that doctor lists (default $SECURESTORE_PROTECTOR, else \"auto\")")
 }
 
 // accessibilityNames are the seven classes in the CLI's spelling, in the

@@ -21,12 +21,13 @@ group), service and key it was set with.`
 
 	exitStatus = `Exit status:
   0  success
-  1  get: no item under KEY; has: no item under KEY
+  1  get, has: no item under KEY; migrate: the app has no store yet
   2  bad usage or input: unknown command or flag, missing or extra argument,
      invalid name, unknown accessibility class or protector, value too large,
      an import file with entries that are not credentials
   3  the item is locked or needs a passcode
-  4  any other failure: permissions, corrupt data, I/O`
+  4  any other failure: permissions, corrupt data, I/O, an unavailable
+     protector; doctor: it found a problem`
 )
 
 // printUsage prints the top-level help.

@@ -23,8 +23,10 @@ type invocation struct {
 	stdout, stderr io.Writer
 
 	global    globalFlags
-	noNewline bool // get -n, --no-newline
-	keepFile  bool // import-*: --keep, leave the plain-text file in place
+	noNewline bool   // get -n, --no-newline
+	keepFile  bool   // import-*: --keep, leave the plain-text file in place
+	json      bool   // doctor --json
+	migrateTo string // migrate --to
 }
 
 // app is the app whose store the command uses.

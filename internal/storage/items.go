@@ -100,22 +100,3 @@ func (d *DB) Scan(ctx context.Context, fn func(*Item) error) error {
 		return rows.Err()
 	})
 }
-
-// Count returns the number of items of each class, for diagnostics.
-func (d *DB) Count(ctx context.Context) (map[uint8]int, error) {
-	rows, err := d.sql.QueryContext(ctx, `SELECT class, count(*) FROM items GROUP BY class`)
-	if err != nil {
-		return nil, classify(err)
-	}
-	defer rows.Close()
-	out := map[uint8]int{}
-	for rows.Next() {
-		var class uint8
-		var n int
-		if err := rows.Scan(&class, &n); err != nil {
-			return nil, classify(err)
-		}
-		out[class] = n
-	}
-	return out, classify(rows.Err())
-}

@@ -1,0 +1,214 @@
+package protector
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/securestore-go/securestore/internal/record"
+)
+
+// DPAPI keeps the device key with the Windows Data Protection API: a
+// random key-encryption key (KEK) is protected by CryptProtectData for the
+// current user, and only that user, logged on to this machine (or a domain
+// that roams their master key), gets it back from CryptUnprotectData. It
+// never shows UI.
+//
+// The store's identity goes in as DPAPI's "optional entropy", so a blob
+// moved into another store's database does not unprotect there.
+//
+// The device key itself is sealed under the KEK (XChaCha20-Poly1305), with
+// associated data that binds the protector, the store and a hash of the
+// DPAPI blob. DPAPI alone does not authenticate every byte of its blob
+// (Wine's accepts trailing bytes and some altered ones), so this layer is
+// what makes any change to the stored blob an error (ErrKeyCorrupt) rather
+// than a silent success. docs/FORMAT.md gives the layout.
+type DPAPI struct{}
+
+func init() { Register(DPAPI{}, PreferencePlatform) }
+
+// Name implements Protector.
+func (DPAPI) Name() string { return "dpapi" }
+
+// Available implements Protector by protecting and unprotecting a
+// throwaway value: DPAPI exists on every Windows, but fails where the
+// user's profile (and master key) is not loaded, as for some services.
+func (d DPAPI) Available(ctx context.Context) error {
+	probe := []byte("securestore dpapi probe")
+	scope := Scope{Store: "probe"}
+	blob, err := d.Wrap(ctx, scope, probe)
+	if err == nil {
+		var back []byte
+		back, err = d.Unwrap(ctx, scope, blob)
+		if err == nil && !bytes.Equal(back, probe) {
+			err = errors.New("the probe did not round-trip")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("dpapi protector: %v: %w", err, ErrUnavailable)
+	}
+	return nil
+}
+
+// The blob: "SSDP" | version 1 | uint32 big-endian n | n bytes of DPAPI
+// output (the protected KEK) | the device key sealed under the KEK.
+const (
+	dpapiMagic   = "SSDP"
+	dpapiVersion = 1
+	dpapiHeader  = len(dpapiMagic) + 1 + 4
+	dpapiKEKSize = 32
+)
+
+// Wrap implements Protector.
+func (d DPAPI) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error) {
+	kek := make([]byte, dpapiKEKSize)
+	defer clear(kek)
+	if _, err := rand.Read(kek); err != nil {
+		return nil, err
+	}
+	in := bytes.Clone(kek) // the call owns its copy (see callOS)
+	protected, err := callOS(ctx, "CryptProtectData", func() ([]byte, error) {
+		defer clear(in)
+		return dpapiProtect(in, dpapiEntropy(scope))
+	}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dpapi protector: protect the device key of %s: %w", scope.Store, err)
+	}
+	aead, err := record.NewAEAD(kek)
+	if err != nil {
+		return nil, err
+	}
+	blob := make([]byte, dpapiHeader, dpapiHeader+len(protected)+record.Overhead+len(key))
+	copy(blob, dpapiMagic)
+	blob[len(dpapiMagic)] = dpapiVersion
+	binary.BigEndian.PutUint32(blob[len(dpapiMagic)+1:], uint32(len(protected)))
+	blob = append(blob, protected...)
+	return append(blob, record.Seal(aead, key, d.ad(scope, protected))...), nil
+}
+
+// Unwrap implements Protector.
+func (d DPAPI) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]byte, error) {
+	corrupt := func(why string) error {
+		return fmt.Errorf("dpapi protector: the wrapped device key of %s %s: %w", scope.Store, why, ErrKeyCorrupt)
+	}
+	if len(blob) < dpapiHeader || string(blob[:len(dpapiMagic)]) != dpapiMagic || blob[len(dpapiMagic)] != dpapiVersion {
+		return nil, corrupt("is not a DPAPI blob of this version")
+	}
+	n := binary.BigEndian.Uint32(blob[len(dpapiMagic)+1:])
+	if n == 0 || uint64(n) > uint64(len(blob)-dpapiHeader) {
+		return nil, corrupt("is truncated")
+	}
+	protected := bytes.Clone(blob[dpapiHeader : dpapiHeader+int(n)])
+	sealed := blob[dpapiHeader+int(n):]
+	kek, err := callOS(ctx, "CryptUnprotectData", func() ([]byte, error) {
+		return dpapiUnprotect(protected, dpapiEntropy(scope))
+	}, func(k []byte) { clear(k) })
+	switch {
+	case err == nil:
+	case dpapiMalformed(err):
+		return nil, corrupt(fmt.Sprintf("does not unprotect (%v)", err))
+	case errors.Is(err, windows.Errno(windows.NTE_BAD_KEY_STATE)):
+		// The master key that protected the blob is not this user's: a
+		// store copied from another user or machine, or a password reset
+		// by an administrator (which discards the old master keys).
+		return nil, fmt.Errorf("dpapi protector: the device key of %s was protected for another Windows user or machine (%v): %w",
+			scope.Store, err, ErrWrongMachine)
+	default:
+		return nil, fmt.Errorf("dpapi protector: unprotect the device key of %s: %w", scope.Store, err)
+	}
+	defer clear(kek)
+	if len(kek) != dpapiKEKSize {
+		return nil, corrupt("unprotects to a key of the wrong size")
+	}
+	aead, err := record.NewAEAD(kek)
+	if err != nil {
+		return nil, err
+	}
+	key, err := record.Open(aead, sealed, d.ad(scope, protected))
+	if err != nil {
+		return nil, corrupt("does not authenticate")
+	}
+	return key, nil
+}
+
+// dpapiMalformed reports whether err is what CryptUnprotectData says about
+// a blob that is not one it made with this entropy: altered bytes (which
+// field was hit decides the code), or another store's blob. Our own
+// arguments are fixed, so these codes can only come from the blob.
+func dpapiMalformed(err error) bool {
+	for _, code := range []windows.Errno{
+		windows.ERROR_INVALID_DATA,
+		windows.Errno(windows.NTE_BAD_DATA),
+		windows.Errno(windows.NTE_BAD_SIGNATURE),
+		windows.Errno(windows.NTE_BAD_LEN),
+		windows.Errno(windows.NTE_BAD_VER),
+		windows.Errno(windows.NTE_BAD_ALGID),
+		windows.Errno(windows.NTE_BAD_FLAGS),
+		windows.Errno(windows.NTE_BAD_HASH),
+	} {
+		if errors.Is(err, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// ad binds the sealed device key to this protector, the store and the
+// exact DPAPI bytes beside it.
+func (d DPAPI) ad(scope Scope, protected []byte) []byte {
+	sum := sha256.Sum256(protected)
+	return append(record.ProtectorAD(d.Name(), scope.Store), sum[:]...)
+}
+
+// Describe implements Describer.
+func (DPAPI) Describe(Scope) Description {
+	return Description{Verdict: "device key sealed by Windows DPAPI to your user account: protects a leaked database, " +
+		"a copy to another machine or user, and a disk stolen without your Windows password; " +
+		"not malware or anyone running as you"}
+}
+
+// dpapiEntropy binds a blob to one store: DPAPI mixes it into the key
+// derivation, so the same bytes are needed to unprotect.
+func dpapiEntropy(scope Scope) []byte {
+	sum := sha256.Sum256([]byte("securestore dpapi entropy v1\x00" + scope.Store))
+	return sum[:]
+}
+
+// dpapiDescription is shown by DPAPI in its (never displayed) UI and
+// stored in clear in the blob; it names the purpose, not the store.
+var dpapiDescription, _ = windows.UTF16PtrFromString("securestore device key")
+
+func dpapiProtect(data, entropy []byte) ([]byte, error) {
+	in := windows.DataBlob{Size: uint32(len(data)), Data: &data[0]}
+	ent := windows.DataBlob{Size: uint32(len(entropy)), Data: &entropy[0]}
+	var out windows.DataBlob
+	err := windows.CryptProtectData(&in, dpapiDescription, &ent, 0, nil, windows.CRYPTPROTECT_UI_FORBIDDEN, &out)
+	if err != nil {
+		return nil, err
+	}
+	defer windows.LocalFree(windows.Handle(unsafe.Pointer(out.Data)))
+	return append([]byte(nil), unsafe.Slice(out.Data, out.Size)...), nil
+}
+
+func dpapiUnprotect(blob, entropy []byte) ([]byte, error) {
+	in := windows.DataBlob{Size: uint32(len(blob)), Data: &blob[0]}
+	ent := windows.DataBlob{Size: uint32(len(entropy)), Data: &entropy[0]}
+	var out windows.DataBlob
+	err := windows.CryptUnprotectData(&in, nil, &ent, 0, nil, windows.CRYPTPROTECT_UI_FORBIDDEN, &out)
+	if err != nil {
+		return nil, err
+	}
+	plain := unsafe.Slice(out.Data, out.Size)
+	defer func() {
+		clear(plain) // the key, in memory that LocalFree hands back unwiped
+		windows.LocalFree(windows.Handle(unsafe.Pointer(out.Data)))
+	}()
+	return append([]byte(nil), plain...), nil
+}
