@@ -41,7 +41,7 @@
 // none; 2 bad usage or input (unknown command or flag, missing or extra
 // argument, invalid name, unknown class or protector, value too large); 3
 // the item is locked or needs a passcode; 4 any other failure (permissions,
-// corrupt data, I/O).
+// corrupt data, I/O); 5 a wrong passcode.
 //
 // # Code
 //

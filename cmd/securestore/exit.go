@@ -17,18 +17,21 @@ import (
 //	2  bad usage or input: an unknown command or flag, a missing or extra
 //	   argument, an invalid key, service, group or app name, an unknown
 //	   accessibility class or protector, a value that is too large
-//	3  the item is locked or needs a passcode (ErrLocked, ErrNoPasscode,
-//	   ErrWrongPasscode)
+//	3  the item is locked or needs a passcode (ErrLocked, ErrNoPasscode)
 //	4  any other failure: a store others can read (PermissionError),
 //	   corrupt data, I/O
+//	5  a wrong passcode (ErrWrongPasscode). It has its own status so that
+//	   a script can tell "ask again" from "locked": after three wrong ones
+//	   in a row the library makes each further try wait, longer and longer.
 //
 // Ctrl-C at set's prompt exits with 130, as shells report an interrupt.
 const (
-	exitOK       = 0
-	exitNotFound = 1
-	exitUsage    = 2
-	exitLocked   = 3
-	exitFailure  = 4
+	exitOK            = 0
+	exitNotFound      = 1
+	exitUsage         = 2
+	exitLocked        = 3
+	exitFailure       = 4
+	exitWrongPasscode = 5
 )
 
 // exitCode maps an error from dispatch to the exit status. The library's
@@ -47,9 +50,10 @@ func exitCode(err error) int {
 		errors.Is(err, securestore.ErrInvalidOption),
 		errors.Is(err, securestore.ErrValueTooLarge):
 		return exitUsage
+	case errors.Is(err, securestore.ErrWrongPasscode):
+		return exitWrongPasscode
 	case errors.Is(err, securestore.ErrLocked),
-		errors.Is(err, securestore.ErrNoPasscode),
-		errors.Is(err, securestore.ErrWrongPasscode):
+		errors.Is(err, securestore.ErrNoPasscode):
 		return exitLocked
 	case errors.As(err, &perm):
 		return exitFailure // named for the reader; the default says the same

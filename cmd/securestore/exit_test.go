@@ -25,7 +25,7 @@ func TestExitCode(t *testing.T) {
 		{wrap(securestore.ErrValueTooLarge), 2},
 		{wrap(securestore.ErrLocked), 3},
 		{wrap(securestore.ErrNoPasscode), 3},
-		{wrap(securestore.ErrWrongPasscode), 3},
+		{wrap(securestore.ErrWrongPasscode), 5},
 		{&securestore.PermissionError{Path: "/p", Reason: "r", Fix: "f"}, 4},
 		{wrap(securestore.ErrCorrupt), 4},
 		{wrap(securestore.ErrClosed), 4},

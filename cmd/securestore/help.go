@@ -25,7 +25,8 @@ group), service and key it was set with.`
   2  bad usage or input: unknown command or flag, missing or extra argument,
      invalid name, unknown accessibility class or protector, value too large
   3  the item is locked or needs a passcode
-  4  any other failure: permissions, corrupt data, I/O`
+  4  any other failure: permissions, corrupt data, I/O
+  5  wrong passcode`
 )
 
 // printUsage prints the top-level help.
