@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/securestore-go/securestore"
@@ -167,4 +168,36 @@ func takesNextArg(fs *flag.FlagSet, arg string) bool {
 		return false
 	}
 	return true
+}
+
+// fdFlag is a flag that names a file descriptor to read secrets from
+// (--passcode-fd, --passphrase-fd): a number, 0 or more. On Windows it is
+// a handle.
+type fdFlag struct {
+	fd  int
+	set bool
+}
+
+func (f *fdFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return strconv.Itoa(f.fd)
+}
+
+func (f *fdFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a file descriptor number, 0 or more")
+	}
+	f.fd, f.set = n, true
+	return nil
+}
+
+// definePasscodeFD defines --passcode-fd on fs, for the commands that may
+// need the passcode.
+func definePasscodeFD(fs *flag.FlagSet, inv *invocation) {
+	fs.Var(&inv.passcodeFD, "passcode-fd",
+		"read the passcode from file descriptor `N`, one per line in the order the command asks,\n"+
+			"instead of asking at the terminal (for scripts; never give it on the command line)")
 }

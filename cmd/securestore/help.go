@@ -23,8 +23,10 @@ group), service and key it was set with.`
   0  success
   1  get: no item under KEY; has: no item under KEY
   2  bad usage or input: unknown command or flag, missing or extra argument,
-     invalid name, unknown accessibility class or protector, value too large
-  3  the item is locked or needs a passcode
+     invalid name, unknown accessibility class or protector, value too large,
+     a passcode that is empty, mistyped or cannot be asked for
+  3  the item is locked or needs a passcode (no terminal or --passcode-fd
+     to unlock with, or no passcode is set)
   4  any other failure: permissions, corrupt data, I/O
   5  wrong passcode`
 )
@@ -32,10 +34,16 @@ group), service and key it was set with.`
 // printUsage prints the top-level help.
 func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: securestore [flags] COMMAND [flags] [ARGUMENTS]\n\n%s\n\nCommands:\n", intro)
+	synopses := []string{}
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-16s%s\n", strings.Join(append([]string{c.name}, c.args...), " "), c.summary)
+		synopses = append(synopses, strings.Join(append([]string{c.name}, c.argNames()...), " "))
+		width = max(width, len(synopses[len(synopses)-1]))
 	}
-	fmt.Fprintf(w, "  %-16s%s\n", "help [COMMAND]", "show the help of COMMAND")
+	for i, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, synopses[i], c.summary)
+	}
+	fmt.Fprintf(w, "  %-*s  %s\n", width, "help [COMMAND]", "show the help of COMMAND")
 	fmt.Fprintf(w, "\nFlags, before or after the command (\"--\" ends them):\n")
 	printFlags(w, globalFlagSet())
 	fmt.Fprintf(w, "  -h, --help\n        show help; \"securestore COMMAND --help\" for a command\n")

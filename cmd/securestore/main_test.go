@@ -12,17 +12,27 @@ import (
 )
 
 // TestMain lets the test binary run as the securestore command inside the
-// scripts: testscript puts a copy of it on $PATH under that name.
+// scripts, and as a helper program (withfd_test.go): testscript puts a
+// copy of it on $PATH under each name.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"securestore": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"securestore": func() {
+			// The scripts run securestore as cron would, without a
+			// terminal, unless ttyin gives it one: "go test" at a
+			// developer's terminal must not make a locked item
+			// prompt there and wait.
+			detachFromTerminal()
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
+		"withfd": withFD,
 	})
 }
 
 // TestScripts runs testdata/script/*.txtar: each script is one behaviour
 // of the CLI, written as the commands a user would type. See
 // https://pkg.go.dev/github.com/rogpeppe/go-internal/testscript for the
-// language; scriptCmds adds two commands of our own.
+// language; scriptCmds adds commands of our own, and the program withfd
+// (see TestMain) passes secrets on file descriptors.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",

@@ -24,6 +24,12 @@ type invocation struct {
 
 	global    globalFlags
 	noNewline bool // get -n, --no-newline
+
+	passcodeFD fdFlag // --passcode-fd
+
+	// secrets is where passcodes and passphrases come from (secret.go);
+	// it holds the terminal and file descriptors it opened.
+	secrets secretReader
 }
 
 // app is the app whose store the command uses.
