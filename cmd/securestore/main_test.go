@@ -12,27 +12,29 @@ import (
 )
 
 // TestMain lets the test binary run as the securestore command inside the
-// scripts, and as a helper program (withfd_test.go): testscript puts a
-// copy of it on $PATH under each name.
+// scripts, and as two helper programs (withfd_test.go, ttytype_*_test.go):
+// testscript puts a copy of it on $PATH under each name.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"securestore": func() {
 			// The scripts run securestore as cron would, without a
-			// terminal, unless ttyin gives it one: "go test" at a
-			// developer's terminal must not make a locked item
+			// terminal, unless ttytype or ttyin gives it one: "go test"
+			// at a developer's terminal must not make a locked item
 			// prompt there and wait.
 			detachFromTerminal()
 			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
-		"withfd": withFD,
+		"withfd":  withFD,
+		"ttytype": ttyType,
 	})
 }
 
 // TestScripts runs testdata/script/*.txtar: each script is one behaviour
 // of the CLI, written as the commands a user would type. See
 // https://pkg.go.dev/github.com/rogpeppe/go-internal/testscript for the
-// language; scriptCmds adds commands of our own, and the program withfd
-// (see TestMain) passes secrets on file descriptors.
+// language; scriptCmds adds commands of our own, and the programs withfd
+// and ttytype (see TestMain) pass secrets on file descriptors and type
+// them at a terminal.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
