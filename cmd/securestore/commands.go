@@ -136,6 +136,56 @@ three wrong ones in a row, each further try first waits 1 s, then 2 s,
 		flags: definePasscodeFD,
 		run:   runPasscode,
 	},
+	{
+		name:    "export",
+		args:    []string{"FILE"},
+		summary: "write every item to FILE, encrypted with a passphrase",
+		help: `Write every item of the app's store, and of --group's if given, to FILE
+("-" for standard output), encrypted with a passphrase (age format,
+scrypt). The passphrase is asked twice at the terminal, or read from
+--passphrase-fd (one line). It cannot be empty.
+
+FILE is created with mode 0600 and must not exist, unless --force, which
+replaces it once the new export is complete. A failed export leaves no
+partial file.
+
+Items of the this-device-only classes are carried sealed for this device:
+an import on another device skips them. When the app has a passcode, the
+store is unlocked first (see "securestore passcode --help"). On a
+terminal, a long export shows its progress on standard error.`,
+		flags: func(fs *flag.FlagSet, inv *invocation) {
+			definePasscodeFD(fs, inv)
+			definePassphraseFD(fs, inv)
+			fs.BoolVar(&inv.force, "force", false, "replace FILE if it exists")
+		},
+		run: runExport,
+	},
+	{
+		name:    "import",
+		args:    []string{"FILE"},
+		summary: "restore the items of an export from FILE",
+		help: `Restore the items of an export that "securestore export" wrote to FILE
+("-" for standard input), replacing items with the same store, service
+and key. The passphrase is asked at the terminal, or read from
+--passphrase-fd (one line).
+
+Items of the this-device-only classes restore only onto the device they
+were exported from, and when-passcode-set-this-device-only items only
+where a passcode is set; the others are skipped. Items of an access group
+go back to that group, which must be given with --group. When done,
+import says on standard error how many items it restored and skipped.
+
+An import is all or nothing: a wrong passphrase (exit status 5) or a
+damaged or truncated file (exit status 4) changes nothing. When the app
+has a passcode, the store is unlocked first (see "securestore passcode
+--help"). On a terminal, a long import shows its progress on standard
+error.`,
+		flags: func(fs *flag.FlagSet, inv *invocation) {
+			definePasscodeFD(fs, inv)
+			definePassphraseFD(fs, inv)
+		},
+		run: runImport,
+	},
 }
 
 // lookupCommand returns the command called name, or nil.

@@ -17,12 +17,14 @@ import (
 //	2  bad usage or input: an unknown command or flag, a missing or extra
 //	   argument, an invalid key, service, group or app name, an unknown
 //	   accessibility class or protector, a value that is too large, a
-//	   passcode that is empty, typed twice differently or cannot be read
-//	   (no terminal and no --passcode-fd)
+//	   passcode or passphrase that is empty, typed twice differently or
+//	   cannot be read (no terminal and no --passcode-fd), an export FILE
+//	   that exists (without --force)
 //	3  the item is locked or needs a passcode (ErrLocked, ErrNoPasscode)
 //	4  any other failure: a store others can read (PermissionError),
-//	   corrupt data (ErrCorrupt), I/O
-//	5  a wrong passcode (ErrWrongPasscode). It has its own status so that a script can
+//	   corrupt data or a damaged export (ErrCorrupt), I/O
+//	5  a wrong passcode, or a wrong passphrase for an export
+//	   (ErrWrongPasscode). It has its own status so that a script can
 //	   tell "ask again" from "locked": after three wrong ones in a row the
 //	   library makes each further try wait, longer and longer.
 //

@@ -26,6 +26,7 @@ func TestExitCode(t *testing.T) {
 		{wrap(securestore.ErrLocked), 3},
 		{wrap(securestore.ErrNoPasscode), 3},
 		{wrap(securestore.ErrWrongPasscode), 5},
+		{&wrongPassphraseError{err: wrap(securestore.ErrWrongPasscode)}, 5},
 		{&lockedError{err: wrap(securestore.ErrLocked)}, 3},
 		{&inputError{msg: "the new passcodes typed do not match"}, 2},
 		{&inputError{msg: "no terminal", err: errNoTerminal}, 2},

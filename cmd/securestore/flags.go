@@ -201,3 +201,10 @@ func definePasscodeFD(fs *flag.FlagSet, inv *invocation) {
 		"read the passcode from file descriptor `N`, one per line in the order the command asks,\n"+
 			"instead of asking at the terminal (for scripts; never give it on the command line)")
 }
+
+// definePassphraseFD defines --passphrase-fd on fs, for export and import.
+func definePassphraseFD(fs *flag.FlagSet, inv *invocation) {
+	fs.Var(&inv.passphraseFD, "passphrase-fd",
+		"read the export's passphrase from file descriptor `N` (one line) instead of asking at\n"+
+			"the terminal; it may be the same as --passcode-fd, whose line then comes first")
+}

@@ -24,11 +24,12 @@ group), service and key it was set with.`
   1  get: no item under KEY; has: no item under KEY
   2  bad usage or input: unknown command or flag, missing or extra argument,
      invalid name, unknown accessibility class or protector, value too large,
-     a passcode that is empty, mistyped or cannot be asked for
+     a passcode or passphrase that is empty, mistyped or cannot be asked for,
+     an export FILE that exists (without --force)
   3  the item is locked or needs a passcode (no terminal or --passcode-fd
      to unlock with, or no passcode is set)
-  4  any other failure: permissions, corrupt data, I/O
-  5  wrong passcode`
+  4  any other failure: permissions, corrupt data, a damaged export, I/O
+  5  wrong passcode, or wrong passphrase for an export`
 )
 
 // printUsage prints the top-level help.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strconv"
@@ -80,5 +81,34 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 			ts.Check(err)
 		}
 		ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Repeat("x", count)+tail), 0o600))
+	},
+	// filemode FILE PERM checks FILE's permission bits, e.g. 0600: who
+	// may read a file is part of the CLI's contract too.
+	"filemode": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: filemode FILE PERM")
+		}
+		want, err := strconv.ParseUint(args[1], 8, 32)
+		ts.Check(err)
+		fi, err := os.Stat(ts.MkAbs(args[0]))
+		ts.Check(err)
+		if got := fi.Mode().Perm(); got != fs.FileMode(want) {
+			ts.Fatalf("%s has mode %#o, want %#o", args[0], got, want)
+		}
+	},
+	// truncate FILE N cuts FILE to N bytes, or drops its last -N bytes
+	// when N is negative: a backup cut short by a full disk.
+	"truncate": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: truncate FILE N")
+		}
+		n, err := strconv.ParseInt(args[1], 10, 64)
+		ts.Check(err)
+		fi, err := os.Stat(ts.MkAbs(args[0]))
+		ts.Check(err)
+		if n < 0 {
+			n = max(fi.Size()+n, 0)
+		}
+		ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
 	},
 }

@@ -104,7 +104,7 @@ func (inv *invocation) claimFDs() error {
 	for _, f := range []struct {
 		flag string
 		fd   fdFlag
-	}{{"passcode-fd", inv.passcodeFD}} {
+	}{{"passcode-fd", inv.passcodeFD}, {"passphrase-fd", inv.passphraseFD}} {
 		if f.fd.set {
 			if _, err := inv.secrets.file(f.flag, f.fd.fd); err != nil {
 				return err
@@ -160,12 +160,12 @@ func (r *secretReader) readFD(p secretPrompt) ([]byte, error) {
 }
 
 // checkStdinFree refuses file descriptor 0 for secrets when standard input
-// carries something else: set's value.
+// carries something else: set's value, import's export.
 func (inv *invocation) checkStdinFree(command, carries string) error {
 	for _, f := range []struct {
 		flag string
 		fd   fdFlag
-	}{{"passcode-fd", inv.passcodeFD}} {
+	}{{"passcode-fd", inv.passcodeFD}, {"passphrase-fd", inv.passphraseFD}} {
 		if f.fd.set && f.fd.fd == 0 {
 			return &usageError{command: command, msg: fmt.Sprintf(
 				"--%s 0 is standard input, which carries %s; use another file descriptor", f.flag, carries)}

@@ -25,7 +25,9 @@ type invocation struct {
 	global    globalFlags
 	noNewline bool // get -n, --no-newline
 
-	passcodeFD fdFlag // --passcode-fd
+	passcodeFD   fdFlag // --passcode-fd
+	passphraseFD fdFlag // export, import: --passphrase-fd
+	force        bool   // export --force
 
 	// secrets is where passcodes and passphrases come from (secret.go);
 	// it holds the terminal and file descriptors it opened.

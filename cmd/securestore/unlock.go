@@ -41,6 +41,20 @@ func (inv *invocation) retryUnlocked(ctx context.Context, s *securestore.Store, 
 	return op()
 }
 
+// unlockIfLocked unlocks s when it has a passcode and is locked, for the
+// commands that need every class at once (export, import), which would
+// otherwise fail half-way. The returned func locks s again.
+func (inv *invocation) unlockIfLocked(ctx context.Context, s *securestore.Store, command string) (relock func(), err error) {
+	if !s.Locked() {
+		return func() {}, nil
+	}
+	cause := fmt.Errorf("%s: app %q has a passcode and is locked: %w", command, inv.app(), securestore.ErrLocked)
+	if err := inv.unlock(ctx, s, cause); err != nil {
+		return nil, err
+	}
+	return func() { s.Lock() }, nil
+}
+
 // unlock asks for the passcode and unlocks s with it. cause is the error
 // that showed s locked: without a terminal or --passcode-fd, unlock
 // returns it (exit status 3) with the ways to give the passcode.
