@@ -46,9 +46,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 		"act on the items of service `NAME` (default \""+securestore.DefaultService+"\")")
 	fs.StringVar(&g.group, "group", "",
 		"use the shared access group `NAME` instead of the app's own store")
-	fs.Var(&g.accessible, "accessible",
-		"set: when the item may be read: `CLASS` is one of (default "+accessibilityNames[0]+")\n  "+
-			strings.Join(accessibilityNames[:], "\n  "))
+	fs.Var(&g.accessible, "accessible", accessibleUsage())
 	fs.StringVar(&g.protector, "protector", "",
 		"protect a new store's device key with `NAME`: \"file\" or \"auto\" (default $SECURESTORE_PROTECTOR, else \"auto\")")
 }
@@ -63,6 +61,34 @@ var accessibilityNames = [...]string{
 	"when-passcode-set-this-device-only",
 	"after-first-unlock-this-device-only",
 	"always-this-device-only",
+}
+
+// accessibilityNotes say, in the order of accessibilityNames, whether
+// each class needs the passcode once the app has one, and whether an
+// export carries it to another device.
+var accessibilityNotes = [...]string{
+	"passcode",
+	"passcode",
+	"no passcode",
+	"passcode; this device only",
+	"passcode, which must be set; this device only",
+	"passcode; this device only",
+	"no passcode; this device only",
+}
+
+// accessibleUsage is the help of --accessible: the seven classes, and
+// which of them need the passcode. The CLI unlocks for one command at a
+// time, so after-first-unlock behaves as when-unlocked there: both ask.
+func accessibleUsage() string {
+	var b strings.Builder
+	b.WriteString("set: when the item may be read; `CLASS` is one of (default " + accessibilityNames[0] + "):")
+	for i, name := range accessibilityNames {
+		fmt.Fprintf(&b, "\n  %-36s %s", name, accessibilityNotes[i])
+	}
+	b.WriteString("\n\"passcode\": once the app has a passcode, reading or setting the item asks for it.\n" +
+		"\"this device only\": an import on another device skips the item. Removing the\n" +
+		"passcode deletes the when-passcode-set-this-device-only items.")
+	return b.String()
 }
 
 // accessibilityFlag is --accessible. It parses the class when the flag is
