@@ -232,5 +232,6 @@ func definePasscodeFD(fs *flag.FlagSet, inv *invocation) {
 func definePassphraseFD(fs *flag.FlagSet, inv *invocation) {
 	fs.Var(&inv.passphraseFD, "passphrase-fd",
 		"read the export's passphrase from file descriptor `N` (one line) instead of asking at\n"+
-			"the terminal; it may be the same as --passcode-fd, whose line then comes first")
+			"the terminal; it may be the same as --passcode-fd: then the passcode's line comes\n"+
+			"first when the app has a passcode, and there is none when it has not")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,7 +83,7 @@ wait:
 			cmd.Process.Kill()
 			<-exited
 			fmt.Fprintf(os.Stderr, "ttytype: gave up after 30 s; %d of %d lines typed; echo never went off?\n", typed, len(lines))
-			waitErr = fmt.Errorf("timed out")
+			waitErr = errTimedOut
 			break wait
 		case <-tick.C:
 			if transcript.count('\n') < typed || echoOn(tty) {
@@ -105,14 +106,16 @@ wait:
 	if err := os.WriteFile(os.Args[2], transcript.bytes(), 0o600); err != nil {
 		fail(2, "ttytype: %v", err)
 	}
-	if waitErr != nil && waitErr.Error() == "timed out" {
-		os.Exit(124)
+	if waitErr == errTimedOut {
+		os.Exit(124) // as timeout(1) does
 	}
 	if echoLeftOff {
 		fail(125, "ttytype: %s left the terminal's echo off", os.Args[3])
 	}
 	os.Exit(commandStatus(waitErr))
 }
+
+var errTimedOut = errors.New("timed out")
 
 // openPTY opens a new pseudo-terminal: its controlling side, and the
 // terminal that the program gets.
