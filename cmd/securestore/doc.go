@@ -9,6 +9,11 @@
 //	securestore [flags] delete KEY    delete the item (absent is not an error)
 //	securestore [flags] has KEY       exit 0 if the item exists, 1 if not
 //	securestore [flags] list          print the keys of the service, sorted
+//	securestore [flags] passcode set|change|remove
+//	                                  set, change or remove the app's passcode
+//	securestore [flags] export FILE   write every item to FILE, encrypted
+//	                                  with a passphrase ("-": stdout)
+//	securestore [flags] import FILE   restore an export ("-": stdin)
 //	securestore [flags] doctor        how the store is protected, its files, item counts
 //	securestore [flags] migrate --to NAME
 //	                                  move the device key to another protector
@@ -32,6 +37,21 @@
 // could see it in the process list, and it never appears in a message. get
 // -n prints the value without the newline.
 //
+// Once the app has a passcode, every class but always and
+// always-this-device-only needs it: get and set of such an item ask for the
+// passcode, unlock the store for that one command, and lock it again;
+// export and import unlock first. Passcodes, and export passphrases, are
+// typed at the terminal (/dev/tty, or CONIN$ on Windows) without echo, or
+// read by scripts from the file descriptor that --passcode-fd (or
+// --passphrase-fd) names, one per line in the order the command asks:
+//
+//	securestore passcode set --passcode-fd 3 3<new-passcode
+//	securestore get token --passcode-fd 3 3<passcode
+//	securestore export backup.age --passcode-fd 3 --passphrase-fd 4 3<passcode 4<passphrase
+//
+// They never come from the command line or the environment. On a terminal,
+// a long export or import shows its progress on standard error.
+//
 // Flags go before or after the command; "--" ends them:
 //
 //	--app NAME          the app (default $SECURESTORE_APP, else "default")
@@ -43,26 +63,43 @@
 //	                    always, when-unlocked-this-device-only,
 //	                    when-passcode-set-this-device-only,
 //	                    after-first-unlock-this-device-only,
-//	                    always-this-device-only
+//	                    always-this-device-only (the always ones need no
+//	                    passcode; the this-device-only ones are skipped by
+//	                    an import on another device)
 //	--protector NAME    "auto", or a protector doctor lists: "file", "dpapi",
 //	                    "keychain", ... (default $SECURESTORE_PROTECTOR)
+//	--passcode-fd N     get, set, passcode, export, import: read passcodes
+//	                    from file descriptor N instead of the terminal
+//	--passphrase-fd N   export, import: read the passphrase from N
+//	--force             export: replace FILE if it exists
 //
 // doctor --json prints the same report as JSON. migrate never touches
 // items, and a crash in the middle of it loses nothing.
 //
 // Exit status (exit.go): 0 success; 1 get found no item, or has found
-// none, or migrate found no store; 2 bad usage or input (unknown command or flag, missing or extra
-// argument, invalid name, unknown class or protector, value too large); 3
-// the item is locked or needs a passcode; 4 any other failure (permissions,
-// corrupt data, I/O, an unavailable protector; doctor found a problem).
+// none, or migrate found no store; 2 bad usage or input (unknown command
+// or flag, missing or extra argument, invalid name, unknown class or
+// protector, value too large, an import file with entries that are not
+// credentials, a passcode or passphrase empty, mistyped or with nowhere to
+// ask for it, an export FILE that exists); 3 the item is locked (no
+// terminal or --passcode-fd to unlock with) or needs a passcode that is
+// not set; 4 any other failure (permissions, corrupt data, a damaged
+// export, I/O, an unavailable protector; doctor found a problem); 5 a
+// wrong passcode, or a wrong passphrase for an export.
 //
 // # Code
 //
 // main.go runs a command line; flags.go parses the interspersed flags;
-// commands.go holds the commands, value.go reads set's value, import.go
-// runs the import commands (the credential formats are in
-// internal/credential), store.go
-// turns the flags into the library's Config and Options, exit.go turns
-// errors into messages and exit status, and help.go prints the help. The
-// tests are testscript files in testdata/script.
+// commands.go holds the command table and the item commands, value.go
+// reads set's value, passcode.go is the passcode command, backup.go export
+// and import, progress.go their progress line, secret.go reads passcodes
+// and passphrases (from the terminal, tty*.go, or a file descriptor),
+// unlock.go unlocks a locked store for one command, import.go runs the
+// credential import commands (the credential formats are in
+// internal/credential), doctor.go is doctor and migrate, store.go turns
+// the flags into the library's Config and Options, exit.go turns errors
+// into messages and exit status, and help.go prints the help. The tests
+// are testscript files in testdata/script; main_test.go adds the programs
+// withfd (secrets on file descriptors) and ttytype (typing at a real
+// pseudo-terminal) that they use.
 package main

@@ -17,19 +17,26 @@ import (
 //	2  bad usage or input: an unknown command or flag, a missing or extra
 //	   argument, an invalid key, service, group or app name, an unknown
 //	   accessibility class or protector, a value that is too large, an
-//	   import file with entries that are not credentials
-//	3  the item is locked or needs a passcode (ErrLocked, ErrNoPasscode,
-//	   ErrWrongPasscode)
+//	   import file with entries that are not credentials, a passcode or
+//	   passphrase that is empty, typed twice differently or cannot be read
+//	   (no terminal and no --passcode-fd), an export FILE that exists
+//	   (without --force)
+//	3  the item is locked or needs a passcode (ErrLocked, ErrNoPasscode)
 //	4  any other failure: a store others can read (PermissionError),
-//	   corrupt data, I/O
+//	   corrupt data or a damaged export (ErrCorrupt), I/O
+//	5  a wrong passcode, or a wrong passphrase for an export
+//	   (ErrWrongPasscode). It has its own status so that a script can
+//	   tell "ask again" from "locked": after three wrong ones in a row the
+//	   library makes each further try wait, longer and longer.
 //
-// Ctrl-C at set's prompt exits with 130, as shells report an interrupt.
+// Ctrl-C at a prompt exits with 130, as shells report an interrupt.
 const (
-	exitOK       = 0
-	exitNotFound = 1
-	exitUsage    = 2
-	exitLocked   = 3
-	exitFailure  = 4
+	exitOK            = 0
+	exitNotFound      = 1
+	exitUsage         = 2
+	exitLocked        = 3
+	exitFailure       = 4
+	exitWrongPasscode = 5
 )
 
 // exitCode maps an error from dispatch to the exit status. The library's
@@ -37,21 +44,23 @@ const (
 // not matter for them.
 func exitCode(err error) int {
 	var usage *usageError
+	var input *inputError
 	var perm *securestore.PermissionError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errAbsent), errors.Is(err, securestore.ErrNotFound):
 		return exitNotFound
-	case errors.As(err, &usage),
+	case errors.As(err, &usage), errors.As(err, &input),
 		errors.Is(err, securestore.ErrInvalidKey),
 		errors.Is(err, securestore.ErrInvalidOption),
 		errors.Is(err, securestore.ErrValueTooLarge),
 		errors.Is(err, errBadImportFile):
 		return exitUsage
+	case errors.Is(err, securestore.ErrWrongPasscode):
+		return exitWrongPasscode
 	case errors.Is(err, securestore.ErrLocked),
-		errors.Is(err, securestore.ErrNoPasscode),
-		errors.Is(err, securestore.ErrWrongPasscode):
+		errors.Is(err, securestore.ErrNoPasscode):
 		return exitLocked
 	case errors.As(err, &perm):
 		return exitFailure // named for the reader; the default says the same
@@ -104,6 +113,19 @@ func (e *usageError) helpCommand() string {
 	}
 	return "securestore " + e.command + " --help"
 }
+
+// inputError is input other than the command line that cannot be used: a
+// passcode typed twice differently, an empty one, a file descriptor that
+// ends early, no terminal to ask on. Exit status 2, like a usage error,
+// but without the hint to the help: the message says what to do.
+type inputError struct {
+	msg string
+	err error // what it wraps, if anything (errNoTerminal)
+}
+
+func (e *inputError) Error() string { return e.msg }
+
+func (e *inputError) Unwrap() error { return e.err }
 
 // notFoundError is get's message for a missing item. It names the item
 // in full because a wrong --service, --app or --group is the usual

@@ -25,7 +25,11 @@ func TestExitCode(t *testing.T) {
 		{wrap(securestore.ErrValueTooLarge), 2},
 		{wrap(securestore.ErrLocked), 3},
 		{wrap(securestore.ErrNoPasscode), 3},
-		{wrap(securestore.ErrWrongPasscode), 3},
+		{wrap(securestore.ErrWrongPasscode), 5},
+		{&wrongPassphraseError{err: wrap(securestore.ErrWrongPasscode)}, 5},
+		{&lockedError{err: wrap(securestore.ErrLocked)}, 3},
+		{&inputError{msg: "the new passcodes typed do not match"}, 2},
+		{&inputError{msg: "no terminal", err: errNoTerminal}, 2},
 		{&securestore.PermissionError{Path: "/p", Reason: "r", Fix: "f"}, 4},
 		{wrap(securestore.ErrCorrupt), 4},
 		{wrap(securestore.ErrClosed), 4},
@@ -51,6 +55,8 @@ func TestReport(t *testing.T) {
 		{errors.New("read /x: broken pipe"), "securestore: read /x: broken pipe\n"},
 		{&usageError{command: "get", msg: "missing KEY"}, "securestore: get: missing KEY\nRun 'securestore get --help' for usage.\n"},
 		{&usageError{msg: "no command given"}, "securestore: no command given\nRun 'securestore --help' for usage.\n"},
+		// Input errors say what to do themselves: no hint to the help.
+		{&inputError{msg: "the new passcode is empty"}, "securestore: the new passcode is empty\n"},
 	}
 	for _, tt := range tests {
 		var stderr strings.Builder

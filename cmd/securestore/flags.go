@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/securestore-go/securestore"
@@ -45,9 +46,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 		"act on the items of service `NAME` (default \""+securestore.DefaultService+"\")")
 	fs.StringVar(&g.group, "group", "",
 		"use the shared access group `NAME` instead of the app's own store")
-	fs.Var(&g.accessible, "accessible",
-		"set: when the item may be read: `CLASS` is one of (default "+accessibilityNames[0]+")\n  "+
-			strings.Join(accessibilityNames[:], "\n  "))
+	fs.Var(&g.accessible, "accessible", accessibleUsage())
 	fs.StringVar(&g.protector, "protector", "",
 		"protect a new store's device key with `NAME`: \"auto\" or one that doctor lists (default $SECURESTORE_PROTECTOR, else \"auto\")")
 }
@@ -62,6 +61,34 @@ var accessibilityNames = [...]string{
 	"when-passcode-set-this-device-only",
 	"after-first-unlock-this-device-only",
 	"always-this-device-only",
+}
+
+// accessibilityNotes say, in the order of accessibilityNames, whether
+// each class needs the passcode once the app has one, and whether an
+// export carries it to another device.
+var accessibilityNotes = [...]string{
+	"passcode",
+	"passcode",
+	"no passcode",
+	"passcode; this device only",
+	"passcode, which must be set; this device only",
+	"passcode; this device only",
+	"no passcode; this device only",
+}
+
+// accessibleUsage is the help of --accessible: the seven classes, and
+// which of them need the passcode. The CLI unlocks for one command at a
+// time, so after-first-unlock behaves as when-unlocked there: both ask.
+func accessibleUsage() string {
+	var b strings.Builder
+	b.WriteString("set: when the item may be read; `CLASS` is one of (default " + accessibilityNames[0] + "):")
+	for i, name := range accessibilityNames {
+		fmt.Fprintf(&b, "\n  %-36s %s", name, accessibilityNotes[i])
+	}
+	b.WriteString("\n\"passcode\": once the app has a passcode, reading or setting the item asks for it.\n" +
+		"\"this device only\": an import on another device skips the item. Removing the\n" +
+		"passcode deletes the when-passcode-set-this-device-only items.")
+	return b.String()
 }
 
 // accessibilityFlag is --accessible. It parses the class when the flag is
@@ -167,4 +194,44 @@ func takesNextArg(fs *flag.FlagSet, arg string) bool {
 		return false
 	}
 	return true
+}
+
+// fdFlag is a flag that names a file descriptor to read secrets from
+// (--passcode-fd, --passphrase-fd): a number, 0 or more. On Windows it is
+// a handle.
+type fdFlag struct {
+	fd  int
+	set bool
+}
+
+func (f *fdFlag) String() string {
+	if f == nil || !f.set {
+		return ""
+	}
+	return strconv.Itoa(f.fd)
+}
+
+func (f *fdFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a file descriptor number, 0 or more")
+	}
+	f.fd, f.set = n, true
+	return nil
+}
+
+// definePasscodeFD defines --passcode-fd on fs, for the commands that may
+// need the passcode.
+func definePasscodeFD(fs *flag.FlagSet, inv *invocation) {
+	fs.Var(&inv.passcodeFD, "passcode-fd",
+		"read the passcode from file descriptor `N`, one per line in the order the command asks,\n"+
+			"instead of asking at the terminal (for scripts; never give it on the command line)")
+}
+
+// definePassphraseFD defines --passphrase-fd on fs, for export and import.
+func definePassphraseFD(fs *flag.FlagSet, inv *invocation) {
+	fs.Var(&inv.passphraseFD, "passphrase-fd",
+		"read the export's passphrase from file descriptor `N` (one line) instead of asking at\n"+
+			"the terminal; it may be the same as --passcode-fd: then the passcode's line comes\n"+
+			"first when the app has a passcode, and there is none when it has not")
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/securestore-go/securestore"
@@ -103,5 +104,21 @@ func TestAccessibilityNames(t *testing.T) {
 	}
 	if got, want := len(accessibilityNames), int(securestore.AlwaysThisDeviceOnly)+1; got != want {
 		t.Errorf("%d accessibility names, want %d", got, want)
+	}
+}
+
+// TestAccessibilityNotes checks the help's claims about each class against
+// the library: only the Always classes need no passcode, and "this device
+// only" is what ThisDeviceOnly says.
+func TestAccessibilityNotes(t *testing.T) {
+	for i, note := range accessibilityNotes {
+		class := securestore.Accessibility(i)
+		noPasscode := class == securestore.Always || class == securestore.AlwaysThisDeviceOnly
+		if got := strings.HasPrefix(note, "no passcode"); got != noPasscode {
+			t.Errorf("%s: the help says %q", accessibilityNames[i], note)
+		}
+		if got := strings.HasSuffix(note, "this device only"); got != class.ThisDeviceOnly() {
+			t.Errorf("%s: the help says %q, but ThisDeviceOnly is %v", accessibilityNames[i], note, class.ThisDeviceOnly())
+		}
 	}
 }

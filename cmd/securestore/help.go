@@ -24,10 +24,14 @@ group), service and key it was set with.`
   1  get, has: no item under KEY; migrate: the app has no store yet
   2  bad usage or input: unknown command or flag, missing or extra argument,
      invalid name, unknown accessibility class or protector, value too large,
-     an import file with entries that are not credentials
-  3  the item is locked or needs a passcode
-  4  any other failure: permissions, corrupt data, I/O, an unavailable
-     protector; doctor: it found a problem`
+     an import file with entries that are not credentials, a passcode or
+     passphrase that is empty, mistyped or cannot be asked for, an export
+     FILE that exists (without --force)
+  3  the item is locked or needs a passcode (no terminal or --passcode-fd
+     to unlock with, or no passcode is set)
+  4  any other failure: permissions, corrupt data, a damaged export, I/O,
+     an unavailable protector; doctor: it found a problem
+  5  wrong passcode, or wrong passphrase for an export`
 )
 
 // printUsage prints the top-level help.
@@ -35,14 +39,14 @@ func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: securestore [flags] COMMAND [flags] [ARGUMENTS]\n\n%s\n\nCommands:\n", intro)
 	// The summaries start in one column, two spaces after the longest
 	// synopsis.
-	synopses := map[*command]string{}
+	synopses := []string{}
 	width := len("help [COMMAND]")
 	for _, c := range commands {
-		synopses[c] = strings.Join(append([]string{c.name}, c.args...), " ")
-		width = max(width, len(synopses[c]))
+		synopses = append(synopses, strings.Join(append([]string{c.name}, c.argNames()...), " "))
+		width = max(width, len(synopses[len(synopses)-1]))
 	}
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-*s  %s\n", width, synopses[c], c.summary)
+	for i, c := range commands {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, synopses[i], c.summary)
 	}
 	fmt.Fprintf(w, "  %-*s  %s\n", width, "help [COMMAND]", "show the help of COMMAND")
 	fmt.Fprintf(w, "\nFlags, before or after the command (\"--\" ends them):\n")

@@ -19,6 +19,7 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	inv := &invocation{stdin: stdin, stdout: stdout, stderr: stderr}
 	err := dispatch(context.Background(), inv, args)
+	inv.secrets.close()
 	return report(stderr, err)
 }
 
@@ -58,6 +59,9 @@ func dispatch(ctx context.Context, inv *invocation, args []string) error {
 		return &usageError{command: cmd.name, msg: err.Error()}
 	}
 	if err := cmd.checkArgs(positional); err != nil {
+		return err
+	}
+	if err := inv.claimFDs(); err != nil {
 		return err
 	}
 	return cmd.run(ctx, inv, positional)

@@ -27,6 +27,14 @@ type invocation struct {
 	keepFile  bool   // import-*: --keep, leave the plain-text file in place
 	json      bool   // doctor --json
 	migrateTo string // migrate --to
+
+	passcodeFD   fdFlag // --passcode-fd
+	passphraseFD fdFlag // export, import: --passphrase-fd
+	force        bool   // export --force
+
+	// secrets is where passcodes and passphrases come from (secret.go);
+	// it holds the terminal and file descriptors it opened.
+	secrets secretReader
 }
 
 // app is the app whose store the command uses.

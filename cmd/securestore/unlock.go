@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/securestore-go/securestore"
+)
+
+// A store with a passcode opens locked: every class but the two Always
+// ones needs the passcode. The CLI unlocks for one command at a time, as a
+// phone unlocks for one use: a command that meets a locked item asks for
+// the passcode (secret.go), unlocks, does its work and locks again before
+// it exits. Nothing stays unlocked between commands; there is no agent
+// holding keys.
+
+// currentPasscode is how a command asks for the passcode the app's store
+// has now.
+func (inv *invocation) currentPasscode(what string) secretPrompt {
+	return secretPrompt{
+		fd:     inv.passcodeFD,
+		flag:   "passcode-fd",
+		what:   what,
+		prompt: fmt.Sprintf("Passcode of app %q: ", inv.app()),
+	}
+}
+
+// retryUnlocked runs op. When op fails because the store is locked, it
+// unlocks the store with the passcode, runs op once more and locks the
+// store again.
+func (inv *invocation) retryUnlocked(ctx context.Context, s *securestore.Store, op func() error) error {
+	err := op()
+	if !errors.Is(err, securestore.ErrLocked) {
+		return err
+	}
+	if err := inv.unlock(ctx, s, err); err != nil {
+		return err
+	}
+	defer s.Lock()
+	return op()
+}
+
+// unlockIfLocked unlocks s when it has a passcode and is locked, for the
+// commands that need every class at once (export, import), which would
+// otherwise fail half-way. The returned func locks s again.
+func (inv *invocation) unlockIfLocked(ctx context.Context, s *securestore.Store, command string) (relock func(), err error) {
+	if !s.Locked() {
+		return func() {}, nil
+	}
+	cause := fmt.Errorf("%s: app %q has a passcode and is locked: %w", command, inv.app(), securestore.ErrLocked)
+	if err := inv.unlock(ctx, s, cause); err != nil {
+		return nil, err
+	}
+	return func() { s.Lock() }, nil
+}
+
+// unlock asks for the passcode and unlocks s with it. cause is the error
+// that showed s locked: without a terminal or --passcode-fd, unlock
+// returns it (exit status 3) with the ways to give the passcode.
+func (inv *invocation) unlock(ctx context.Context, s *securestore.Store, cause error) error {
+	passcode, err := inv.secrets.read(inv.currentPasscode("passcode"))
+	if errors.Is(err, errNoTerminal) {
+		return &lockedError{err: cause}
+	}
+	if err != nil {
+		return err
+	}
+	// A wrong passcode fails with ErrWrongPasscode (exit status 5); after
+	// a few in a row the library waits before trying, and its message
+	// says how long the next attempt will wait.
+	return s.Unlock(ctx, passcode) // wipes passcode
+}
+
+// lockedError is a locked store that the command could not unlock, for
+// want of a way to ask for the passcode. It wraps securestore.ErrLocked.
+type lockedError struct {
+	err error
+}
+
+func (e *lockedError) Error() string {
+	return e.err.Error() + "; to unlock it for this command, run it at a terminal and type the passcode, " +
+		"or give the passcode on a file descriptor with --passcode-fd N"
+}
+
+func (e *lockedError) Unwrap() error { return e.err }
