@@ -63,7 +63,8 @@ func (d *DB) ListService(ctx context.Context, svc []byte) ([]Named, error) {
 }
 
 // Put stores it, replacing any item with the same id. It returns once the
-// change is durable.
+// change is durable. A replaced item keeps its stored Svc, which is the
+// same: the id is a MAC of the service and key, Svc a MAC of the service.
 func (d *DB) Put(ctx context.Context, it *Item) error {
 	return d.writer.submit(ctx, &op{put: it, id: it.ID})
 }
