@@ -671,7 +671,7 @@ func procStatus(b *testing.B, field string) uint64 {
 	return 0
 }
 
-const mb = 1 << 20
+const mib = 1 << 20
 
 // BenchmarkReadMemory shows that memory does not grow with the number of
 // items read: it opens a store, reads every item once (1×N), then nine
@@ -716,14 +716,14 @@ func BenchmarkReadMemory(b *testing.B) {
 					at = append(at, sampleMem(b))
 				}
 				s.Close()
-				b.ReportMetric(float64(fi.Size())/mb, "file-MB")
-				b.ReportMetric(float64(opened.heapInuse)/mb, "heap-open-MB")
-				b.ReportMetric(float64(opened.rss)/mb, "rss-open-MB")
-				b.ReportMetric(float64(opened.anon)/mb, "anon-open-MB")
+				b.ReportMetric(float64(fi.Size())/mib, "file-MiB")
+				b.ReportMetric(float64(opened.heapInuse)/mib, "heap-open-MiB")
+				b.ReportMetric(float64(opened.rss)/mib, "rss-open-MiB")
+				b.ReportMetric(float64(opened.anon)/mib, "anon-open-MiB")
 				for k, upto := range rounds {
-					b.ReportMetric(float64(at[k].heapInuse)/mb, fmt.Sprintf("heap-%dxN-MB", upto))
-					b.ReportMetric(float64(at[k].rss)/mb, fmt.Sprintf("rss-%dxN-MB", upto))
-					b.ReportMetric(float64(at[k].anon)/mb, fmt.Sprintf("anon-%dxN-MB", upto))
+					b.ReportMetric(float64(at[k].heapInuse)/mib, fmt.Sprintf("heap-%dxN-MiB", upto))
+					b.ReportMetric(float64(at[k].rss)/mib, fmt.Sprintf("rss-%dxN-MiB", upto))
+					b.ReportMetric(float64(at[k].anon)/mib, fmt.Sprintf("anon-%dxN-MiB", upto))
 				}
 			}
 		})
