@@ -18,9 +18,13 @@ type Item struct {
 	Value []byte // sealed value
 }
 
-// upsertItem stores an item, replacing the one with the same id.
+// upsertItem stores an item, replacing the one with the same id. An
+// existing row keeps its svc: id is a keyed MAC of (service, key) and svc
+// one of service, so a row with this id already has this svc; setting it
+// anyway made SQLite rewrite the row's entry in items_by_service, one more
+// page per write.
 const upsertItem = `INSERT INTO items (id, svc, class, name, value) VALUES (?, ?, ?, ?, ?)
-	ON CONFLICT (id) DO UPDATE SET svc = excluded.svc, class = excluded.class, name = excluded.name, value = excluded.value`
+	ON CONFLICT (id) DO UPDATE SET class = excluded.class, name = excluded.name, value = excluded.value`
 
 // Get returns the class and sealed value of the item with this id.
 func (d *DB) Get(ctx context.Context, id []byte) (class uint8, value []byte, err error) {
@@ -67,7 +71,8 @@ func (d *DB) ListService(ctx context.Context, svc []byte) ([]Named, error) {
 }
 
 // Put stores it, replacing any item with the same id. It returns once the
-// change is durable.
+// change is durable. A replaced item keeps its stored Svc, which is the
+// same: the id is a MAC of the service and key, Svc a MAC of the service.
 func (d *DB) Put(ctx context.Context, it *Item) error {
 	return d.writer.submit(ctx, &op{put: it, id: it.ID})
 }

@@ -24,11 +24,16 @@ type op struct {
 // is in flight the next batch gathers behind it: N concurrent writers pay
 // for far fewer than N fsyncs (group commit).
 type writer struct {
-	conn   *sql.Conn
-	upsert *sql.Stmt
-	del    *sql.Stmt
-	ops    chan *op
-	exited chan error
+	conn *sql.Conn
+	// Statements prepared once on conn. The transaction is driven with
+	// BEGIN/COMMIT statements of its own rather than conn.BeginTx: a
+	// statement prepared on a Conn cannot be used in a sql.Tx without
+	// Tx.StmtContext preparing it again, which cost every commit two
+	// prepares.
+	begin, commitTx, rollback *sql.Stmt
+	upsert, del               *sql.Stmt
+	ops                       chan *op
+	exited                    chan error
 
 	mu     sync.RWMutex // held shared while queuing, exclusively by stop
 	closed bool
@@ -42,13 +47,22 @@ func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		return nil, err
 	}
 	w := &writer{conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1)}
-	w.upsert, err = conn.PrepareContext(ctx, upsertItem)
-	if err == nil {
-		w.del, err = conn.PrepareContext(ctx, `DELETE FROM items WHERE id = ?`)
-	}
-	if err != nil {
-		w.closeConn()
-		return nil, err
+	for _, s := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		// IMMEDIATE: take the write lock at BEGIN, waiting up to
+		// BusyTimeout for other processes, instead of failing midway.
+		{&w.begin, `BEGIN IMMEDIATE`},
+		{&w.commitTx, `COMMIT`},
+		{&w.rollback, `ROLLBACK`},
+		{&w.upsert, upsertItem},
+		{&w.del, `DELETE FROM items WHERE id = ?`},
+	} {
+		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
+			w.closeConn()
+			return nil, err
+		}
 	}
 	go w.run()
 	return w, nil
@@ -134,28 +148,39 @@ func (w *writer) apply(batch []*op) error {
 	// the others' writes too. SQLite's busy timeout bounds the wait for
 	// the lock.
 	ctx := context.Background()
-	tx, err := w.conn.BeginTx(ctx, nil)
-	if err != nil {
+	if _, err := w.begin.ExecContext(ctx); err != nil {
 		return classify(err)
 	}
-	upsert, del := tx.StmtContext(ctx, w.upsert), tx.StmtContext(ctx, w.del)
 	for _, o := range batch {
+		var err error
 		if o.put != nil {
 			it := o.put
-			_, err = upsert.ExecContext(ctx, it.ID, it.Svc, it.Class, it.Name, it.Value)
+			_, err = w.upsert.ExecContext(ctx, it.ID, it.Svc, it.Class, it.Name, it.Value)
 		} else {
-			_, err = del.ExecContext(ctx, o.id)
+			_, err = w.del.ExecContext(ctx, o.id)
 		}
 		if err != nil {
-			tx.Rollback()
+			w.abort()
 			return classify(err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if _, err := w.commitTx.ExecContext(ctx); err != nil {
+		// A COMMIT that failed (SQLITE_BUSY, an I/O error) may leave the
+		// transaction open; roll it back so that the next batch starts
+		// clean and nothing of this one lingers.
+		w.abort()
 		return classify(err)
 	}
 	w.commits.Add(1)
 	return nil
+}
+
+// abort rolls back the open transaction. Its error is not reported: the
+// caller reports the error that made it abort, and SQLite may already have
+// rolled back on its own (then ROLLBACK fails with "no transaction is
+// active", which is the state wanted).
+func (w *writer) abort() {
+	w.rollback.ExecContext(context.Background())
 }
 
 // stop lets queued ops commit, then ends the goroutine.
@@ -173,7 +198,7 @@ func (w *writer) stop() error {
 }
 
 func (w *writer) closeConn() error {
-	for _, s := range []*sql.Stmt{w.upsert, w.del} {
+	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del} {
 		if s != nil {
 			s.Close()
 		}
