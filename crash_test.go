@@ -35,13 +35,6 @@ var crashServices = []string{"crashA", "crashB"}
 
 const crashKeys = 6
 
-// crashClasses are the classes a store without a passcode can write.
-var crashClasses = []securestore.Accessibility{
-	securestore.WhenUnlocked, securestore.AfterFirstUnlock, securestore.Always,
-	securestore.WhenUnlockedThisDeviceOnly, securestore.AfterFirstUnlockThisDeviceOnly,
-	securestore.AlwaysThisDeviceOnly,
-}
-
 type crashItem struct{ service, key string }
 
 // crashOp is one step of a script: a set of value, or a delete.
@@ -88,7 +81,7 @@ func (s *crashScript) next() crashOp {
 	if s.rng.IntN(4) == 0 {
 		op.del = true
 	} else {
-		op.class = crashClasses[s.rng.IntN(len(crashClasses))]
+		op.class = writableClasses[s.rng.IntN(len(writableClasses))]
 		v := fmt.Sprintf("%s|%x|op%d|", s.prefix, s.seed, s.n)
 		op.value = v + strings.Repeat(string(rune('a'+s.n%26)), s.rng.IntN(securestore.DefaultMaxValueBytes-len(v)+1))
 	}

@@ -87,7 +87,7 @@ func TestDiskNothingInClear(t *testing.T) {
 	var secrets []string
 	for _, group := range []string{"", diskGroup} {
 		for _, service := range []string{"", mark("SVC")} {
-			for _, class := range crashClasses {
+			for _, class := range writableClasses {
 				key, value := mark("KEY"), mark("VALUE")
 				opts := &securestore.Options{AccessGroup: group, KeychainService: service, KeychainAccessible: class}
 				if err := s.SetItem(ctx, key, value, opts); err != nil {

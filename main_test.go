@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/securestore-go/securestore"
 )
 
 // The crash and multi-process tests need other processes that use a store.
@@ -183,4 +185,12 @@ func helperSeed(t testing.TB) uint64 {
 	}
 	t.Logf("seed %d (replay with %s=%d)", seed, helperSeedEnv, seed)
 	return seed
+}
+
+// writableClasses are the classes a store without a passcode can write:
+// all but WhenPasscodeSetThisDeviceOnly.
+var writableClasses = []securestore.Accessibility{
+	securestore.WhenUnlocked, securestore.AfterFirstUnlock, securestore.Always,
+	securestore.WhenUnlockedThisDeviceOnly, securestore.AfterFirstUnlockThisDeviceOnly,
+	securestore.AlwaysThisDeviceOnly,
 }

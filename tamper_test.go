@@ -70,7 +70,7 @@ func tamperFill(t *testing.T, dir string) (items []tamperItem, old map[string][]
 		it := tamperItem{
 			service: []string{"", "svc1", "svc2", "svc3"}[i%4],
 			key:     fmt.Sprintf("key%02d", i),
-			class:   crashClasses[i%len(crashClasses)],
+			class:   writableClasses[i%len(writableClasses)],
 		}
 		if i%5 == 4 {
 			it.group = tamperGroup
