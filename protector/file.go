@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -150,7 +149,7 @@ func loadKeyFile(dir string) (*keyFile, error) {
 	if err := fsutil.CheckPrivate(path); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("file protector: %s: %w", path, ErrKeyMissing)
 	}

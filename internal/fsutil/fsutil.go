@@ -114,3 +114,18 @@ func RemoveStaleTemps(path string, age time.Duration) {
 		}
 	}
 }
+
+// ReadFile reads path like os.ReadFile. On Windows, a file that another
+// process is deleting a hard link of (CreateOnce's temporary name) cannot
+// be opened for a moment ("sharing violation"); ReadFile retries that for
+// up to a second instead of failing an Open that raced a store's creation.
+func ReadFile(path string) ([]byte, error) {
+	deadline := time.Now().Add(time.Second)
+	for {
+		data, err := os.ReadFile(path)
+		if err == nil || !isSharingViolation(err) || time.Now().After(deadline) {
+			return data, err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
