@@ -3,8 +3,9 @@
 // Every store has one random 32-byte device key; everything else in the
 // store is derived from it or wrapped by it (docs/SECURITY.md). A Protector
 // is the one piece that decides where that key lives: wrapped by a key file
-// bound to the machine ("file"), and, as they are added, sealed to a TPM or
-// kept by the platform's key store. The store keeps whatever blob Wrap
+// bound to the machine ("file"), sealed to a TPM 2.0 ("tpm"), or kept by
+// the desktop's Secret Service ("secretservice"), and, as they are added,
+// by the other platforms' key stores. The store keeps whatever blob Wrap
 // returns and hands it back to Unwrap when it opens.
 //
 // To add a protector, implement the four methods and Register it; Auto
@@ -54,4 +55,10 @@ var (
 	// ErrKeyCorrupt: the protector's key material or the wrapped blob was
 	// altered.
 	ErrKeyCorrupt = errors.New("protector key material is corrupt")
+	// ErrLocked: the key store holds the key but is locked, and unlocking
+	// it failed: the unlock prompt was dismissed, or could not be shown
+	// (a headless session), or was not answered before the deadline.
+	// Unlocking the key store (e.g. logging in to the desktop) and trying
+	// again is enough; nothing is lost.
+	ErrLocked = errors.New("protector key store is locked")
 )
