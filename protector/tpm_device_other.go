@@ -2,7 +2,12 @@
 
 package protector
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+var errTPMNoDevice = errors.New("no TPM device support on this platform")
 
 // openTPMDevice has no device support outside Linux yet (Windows has TBS,
 // the BSDs /dev/tpm0 without a resource manager); a simulator over TCP

@@ -3,7 +3,6 @@ package protector
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -138,5 +137,3 @@ func (t *tcpTPM) Close() error {
 	t.stop()
 	return t.conn.Close()
 }
-
-var errTPMNoDevice = errors.New("no TPM device support on this platform")
