@@ -3,6 +3,7 @@ package protector
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -68,7 +69,12 @@ func openTPM(ctx context.Context) (conn tpmConn, where string, err error) {
 // tpmTransportErr reports a failure to reach the TPM (not a refusal by
 // the TPM): always ErrUnavailable, naming the deadline when it was that.
 func tpmTransportErr(ctx context.Context, where, what string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
+	// The connection's own deadline (set from ctx's) can fire a moment
+	// before ctx reports it.
+	if ctxErr := ctx.Err(); ctxErr != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		if ctxErr == nil {
+			ctxErr = context.DeadlineExceeded
+		}
 		return fmt.Errorf("tpm protector: %s %s: no answer before the deadline (%v): %w", what, where, ctxErr, ErrUnavailable)
 	}
 	return fmt.Errorf("tpm protector: %s %s: %v: %w", what, where, err, ErrUnavailable)
