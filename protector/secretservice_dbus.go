@@ -3,6 +3,7 @@
 package protector
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -259,7 +260,8 @@ func (s *ssSession) encode(plaintext []byte) (ssSecret, error) {
 // decode recovers the plaintext of a Secret received in this session.
 func (s *ssSession) decode(sec ssSecret) ([]byte, error) {
 	if s.key == nil {
-		return sec.Value, nil
+		// A copy: the caller wipes the received bytes.
+		return bytes.Clone(sec.Value), nil
 	}
 	return sessionDecrypt(s.key, sec.Parameters, sec.Value)
 }

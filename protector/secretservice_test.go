@@ -201,11 +201,12 @@ func TestSecretServiceAltered(t *testing.T) {
 }
 
 // TestSecretServicePlainSession: the plain session (the fallback for a
-// service that offers nothing else) carries a secret to gnome-keyring and
-// back unchanged.
+// service that offers nothing else) carries a key to gnome-keyring and
+// back through the protector's own read path unchanged.
 func TestSecretServicePlainSession(t *testing.T) {
 	servicetest.SharedSecretService(t)
-	store := ssTestStore(t)
+	s := Scope{Dir: t.TempDir(), Store: ssTestStore(t)}
+	id := [ssIDSize]byte{1, 2, 3}
 	ssTestDo(t, func(c *ssClient) error {
 		var out dbus.Variant
 		sess := &ssSession{}
@@ -216,20 +217,17 @@ func TestSecretServicePlainSession(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		sec, _ := sess.encode(testKey)
+		sec, _ := sess.encode(bytes.Clone(testKey))
 		props := map[string]dbus.Variant{
 			ssIfItem + ".Label":      dbus.MakeVariant("plain session test"),
-			ssIfItem + ".Attributes": dbus.MakeVariant(map[string]string{ssAttrApplication: ssApplication, ssAttrStore: store}),
+			ssIfItem + ".Attributes": dbus.MakeVariant(ssAttributes(s, id)),
 		}
 		var item, prompt dbus.ObjectPath
 		if err := c.call(c.obj(coll), ssIfCollection+".CreateItem", props, sec, false).Store(&item, &prompt); err != nil {
 			return err
 		}
-		var back ssSecret
-		if err := c.call(c.obj(item), ssIfItem+".GetSecret", sess.path).Store(&back); err != nil {
-			return err
-		}
-		if got, err := sess.decode(back); err != nil || !bytes.Equal(got, testKey) {
+		got, err := SecretService{}.readKEK(c, sess, s, id)
+		if err != nil || !bytes.Equal(got, testKey) {
 			t.Errorf("plain session: %x, %v", got, err)
 		}
 		return nil
