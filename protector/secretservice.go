@@ -120,13 +120,14 @@ func (p SecretService) Wrap(ctx context.Context, scope Scope, key []byte) ([]byt
 	// Read the item back the way Unwrap will, so that a service that
 	// stores items where it cannot find them fails now, not at next Open.
 	back, err := p.readKEK(c, sess, scope, id)
-	if err != nil {
-		return nil, fmt.Errorf("secretservice protector: the new keyring item does not read back: %w", err)
+	if err == nil && !hmac.Equal(back, kek) {
+		err = fmt.Errorf("secretservice protector: it reads back a different secret: %w", ErrKeyCorrupt)
 	}
-	same := hmac.Equal(back, kek)
 	clear(back)
-	if !same {
-		return nil, fmt.Errorf("secretservice protector: the new keyring item reads back a different secret: %w", ErrKeyCorrupt)
+	if err != nil {
+		// No blob will ever name this item: do not leave it behind.
+		c.call(c.obj(item), ssIfItem+".Delete")
+		return nil, fmt.Errorf("secretservice protector: the new keyring item does not read back: %w", err)
 	}
 	aead, err := record.NewAEAD(kek)
 	if err != nil {
