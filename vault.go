@@ -124,6 +124,9 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 			if err := read(tx); !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
+			if err := checkEmpty(tx, path); err != nil {
+				return err
+			}
 			return v.create(ctx, tx, scope, protectorName, read)
 		})
 	}
@@ -164,6 +167,31 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 	v.classes.Store((&classSet{}).with(ciphers(deviceOnly), hasPasscode))
 	wipeKeys(deviceOnly)
 	return v, nil
+}
+
+// checkEmpty refuses to create a store over part of one: a database that
+// lost its wrapped device key (or another meta row) still holds class keys
+// and items, and new keys would overwrite the class keys and make every
+// item unreadable for good. Such a store is damaged; restoring the row
+// brings it back.
+func checkEmpty(tx *storage.Tx, path string) error {
+	for _, name := range []string{metaStore, metaProtector, metaDeviceKey} {
+		if _, err := tx.Meta(name); !errors.Is(err, storage.ErrNotFound) {
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("%w: %s is a store without its wrapped device key (meta %q, %q and %q must all be there): %w",
+				ErrCorrupt, path, metaStore, metaProtector, metaDeviceKey, protector.ErrKeyMissing)
+		}
+	}
+	wrapped, err := tx.ClassKeys()
+	if err != nil {
+		return err
+	}
+	if len(wrapped) > 0 {
+		return fmt.Errorf("%w: %s holds class keys but no wrapped device key: %w", ErrCorrupt, path, protector.ErrKeyMissing)
+	}
+	return nil
 }
 
 // create makes a new store inside tx: a device key wrapped by the chosen

@@ -43,4 +43,10 @@ var (
 	// ErrKeyCorrupt: the protector's key material or the wrapped blob was
 	// altered.
 	ErrKeyCorrupt = errors.New("protector key material is corrupt")
+	// ErrLocked: the key store holds the key but is locked, and unlocking
+	// it failed: the unlock prompt was dismissed, or could not be shown
+	// (a headless session), or was not answered before the deadline.
+	// Unlocking the key store (e.g. logging in to the desktop) and trying
+	// again is enough; nothing is lost.
+	ErrLocked = errors.New("protector key store is locked")
 )

@@ -1,0 +1,246 @@
+//go:build linux || freebsd || openbsd || netbsd
+
+package protector
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/securestore-go/securestore/internal/record"
+)
+
+// SecretService keeps each store's device key safe with the desktop's
+// Secret Service (GNOME Keyring, KWallet, KeePassXC) over D-Bus.
+//
+// Wrap creates one item per store in the default collection (the "login"
+// keyring, unlocked when the user logs in) holding a random 32-byte
+// key-encryption key, and returns the device key sealed under it, bound to
+// the store. Unwrap finds that item again by the random id recorded in the
+// blob, so two stores, two store directories or two wraps never share or
+// clash over an item. Secrets cross the bus encrypted (see
+// secretservice_crypto.go).
+//
+// It defends against anyone who has the user's files but not the user's
+// unlocked session: the keyring is encrypted with the login password. It
+// does not defend against other programs in the user's session, which can
+// ask the unlocked keyring for the item (docs/SECURITY.md).
+type SecretService struct{}
+
+func init() { Register(SecretService{}, PreferencePlatform) }
+
+// Item attributes. Unwrap searches by application, store and id; the
+// directory and label are there for the person who finds the item in
+// their keyring app.
+const (
+	ssAttrApplication = "application"
+	ssAttrStore       = "securestore-store"
+	ssAttrDir         = "securestore-dir"
+	ssAttrID          = "securestore-id"
+	ssApplication     = "securestore"
+)
+
+// Name implements Protector.
+func (SecretService) Name() string { return "secretservice" }
+
+// Available implements Protector: the session bus answers, the Secret
+// Service answers on it (starting it if the bus can), and it has a
+// default collection to put items in. A locked collection is available:
+// Wrap and Unwrap ask to unlock it.
+func (SecretService) Available(ctx context.Context) error {
+	c, err := dialSecretService(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	_, err = c.defaultCollection()
+	return err
+}
+
+// Wrap implements Protector.
+func (p SecretService) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error) {
+	c, err := dialSecretService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	coll, err := c.defaultCollection()
+	if err != nil {
+		return nil, err
+	}
+	var locked bool
+	if err := c.property(c.obj(coll), ssIfCollection, "Locked", &locked); err != nil {
+		return nil, ssErr(ctx, "read whether the default collection is locked", err)
+	}
+	if locked {
+		if err := c.ensureUnlocked([]dbus.ObjectPath{coll}); err != nil {
+			return nil, err
+		}
+	}
+	sess, err := c.openSession()
+	if err != nil {
+		return nil, err
+	}
+	defer sess.close(c)
+
+	var id [ssIDSize]byte
+	kek := make([]byte, 32)
+	defer clear(kek)
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(kek); err != nil {
+		return nil, err
+	}
+	attrs := ssAttributes(scope, id)
+	attrs[ssAttrDir] = scope.Dir
+	props := map[string]dbus.Variant{
+		ssIfItem + ".Label":      dbus.MakeVariant("securestore device key for " + scope.Store + " in " + scope.Dir),
+		ssIfItem + ".Attributes": dbus.MakeVariant(attrs),
+	}
+	secret, err := sess.encode(kek)
+	if err != nil {
+		return nil, err
+	}
+	var item, prompt dbus.ObjectPath
+	// replace=false: the id is fresh, and an existing item is never
+	// overwritten.
+	if err := c.call(c.obj(coll), ssIfCollection+".CreateItem", props, secret, false).Store(&item, &prompt); err != nil {
+		return nil, ssErr(ctx, "create the keyring item", err)
+	}
+	if prompt != ssNoPrompt {
+		dismissed, err := c.prompt(prompt)
+		if err != nil || dismissed {
+			return nil, fmt.Errorf("secretservice protector: creating the keyring item needed a prompt that was not accepted: %w", ErrLocked)
+		}
+	}
+	// Read the item back the way Unwrap will, so that a service that
+	// stores items where it cannot find them fails now, not at next Open.
+	back, err := p.readKEK(c, sess, scope, id)
+	if err == nil && !hmac.Equal(back, kek) {
+		err = fmt.Errorf("secretservice protector: it reads back a different secret: %w", ErrKeyCorrupt)
+	}
+	clear(back)
+	if err != nil {
+		// No blob will ever name this item: do not leave it behind.
+		c.call(c.obj(item), ssIfItem+".Delete")
+		return nil, fmt.Errorf("secretservice protector: the new keyring item does not read back: %w", err)
+	}
+	aead, err := record.NewAEAD(kek)
+	if err != nil {
+		return nil, err
+	}
+	return encodeSSBlob(id, record.Seal(aead, key, record.ProtectorAD(p.Name(), scope.Store))), nil
+}
+
+// Unwrap implements Protector.
+func (p SecretService) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]byte, error) {
+	id, sealed, err := parseSSBlob(blob)
+	if err != nil {
+		return nil, err
+	}
+	c, err := dialSecretService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	sess, err := c.openSession()
+	if err != nil {
+		return nil, err
+	}
+	defer sess.close(c)
+	kek, err := p.readKEK(c, sess, scope, id)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(kek)
+	aead, err := record.NewAEAD(kek)
+	if err != nil {
+		return nil, err
+	}
+	key, err := record.Open(aead, sealed, record.ProtectorAD(p.Name(), scope.Store))
+	if err != nil {
+		return nil, fmt.Errorf("secretservice protector: the keyring item of %s does not open its wrapped device key "+
+			"(the item's secret or the store's blob was altered): %w", scope.Store, ErrKeyCorrupt)
+	}
+	return key, nil
+}
+
+// readKEK finds the one item of (scope, id), unlocking it if needed, and
+// returns its secret.
+func (p SecretService) readKEK(c *ssClient, sess *ssSession, scope Scope, id [ssIDSize]byte) ([]byte, error) {
+	var unlocked, locked []dbus.ObjectPath
+	if err := c.call(c.svc, ssIfService+".SearchItems", ssAttributes(scope, id)).Store(&unlocked, &locked); err != nil {
+		return nil, ssErr(c.ctx, "search the keyring", err)
+	}
+	switch n := len(unlocked) + len(locked); {
+	case n == 0:
+		return nil, fmt.Errorf("secretservice protector: the keyring item of %s (securestore-id %x) is gone: "+
+			"deleted from the keyring, or the keyring was reset; the device key cannot be recovered: %w", scope.Store, id, ErrKeyMissing)
+	case n > 1:
+		return nil, fmt.Errorf("secretservice protector: %d keyring items claim to be the one of %s (securestore-id %x): %w",
+			n, scope.Store, id, ErrKeyCorrupt)
+	}
+	if len(locked) > 0 {
+		if err := c.ensureUnlocked(locked); err != nil {
+			return nil, err
+		}
+		unlocked = locked
+	}
+	var sec ssSecret
+	if err := c.call(c.obj(unlocked[0]), ssIfItem+".GetSecret", sess.path).Store(&sec); err != nil {
+		if isDBusError(err, "org.freedesktop.Secret.Error.NoSuchObject") {
+			return nil, fmt.Errorf("secretservice protector: the keyring item of %s vanished while being read: %w", scope.Store, ErrKeyMissing)
+		}
+		return nil, ssErr(c.ctx, "read the keyring item", err)
+	}
+	kek, err := sess.decode(sec)
+	clear(sec.Value)
+	if err != nil || len(kek) != 32 {
+		clear(kek)
+		return nil, fmt.Errorf("secretservice protector: the keyring item of %s does not hold a key: %w", scope.Store, ErrKeyCorrupt)
+	}
+	return kek, nil
+}
+
+// ssAttributes are the attributes that Unwrap searches by.
+func ssAttributes(scope Scope, id [ssIDSize]byte) map[string]string {
+	return map[string]string{
+		ssAttrApplication: ssApplication,
+		ssAttrStore:       scope.Store,
+		ssAttrID:          hex.EncodeToString(id[:]),
+	}
+}
+
+// Blob layout (docs/FORMAT.md, "secretservice protector blob"):
+//
+//	version 1 | id[16] | sealed device key
+//
+// id is the item's securestore-id attribute; sealed is record.Seal of the
+// device key under the item's secret, with ProtectorAD("secretservice",
+// store) as associated data.
+const (
+	ssBlobVersion = 1
+	ssIDSize      = 16
+)
+
+func encodeSSBlob(id [ssIDSize]byte, sealed []byte) []byte {
+	b := make([]byte, 0, 1+ssIDSize+len(sealed))
+	b = append(b, ssBlobVersion)
+	b = append(b, id[:]...)
+	return append(b, sealed...)
+}
+
+func parseSSBlob(blob []byte) (id [ssIDSize]byte, sealed []byte, err error) {
+	if len(blob) == 0 {
+		return id, nil, fmt.Errorf("secretservice protector: the store has no wrapped device key: %w", ErrKeyMissing)
+	}
+	if blob[0] != ssBlobVersion || len(blob) < 1+ssIDSize+record.Overhead {
+		return id, nil, fmt.Errorf("secretservice protector: the wrapped device key is malformed: %w", ErrKeyCorrupt)
+	}
+	copy(id[:], blob[1:])
+	return id, blob[1+ssIDSize:], nil
+}

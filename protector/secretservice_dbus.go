@@ -1,0 +1,267 @@
+//go:build linux || freebsd || openbsd || netbsd
+
+package protector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// The freedesktop.org Secret Service API, as much of it as the
+// secretservice protector uses.
+const (
+	ssBusName       = "org.freedesktop.secrets"
+	ssServicePath   = dbus.ObjectPath("/org/freedesktop/secrets")
+	ssIfService     = "org.freedesktop.Secret.Service"
+	ssIfCollection  = "org.freedesktop.Secret.Collection"
+	ssIfItem        = "org.freedesktop.Secret.Item"
+	ssIfSession     = "org.freedesktop.Secret.Session"
+	ssIfPrompt      = "org.freedesktop.Secret.Prompt"
+	ssIfProperties  = "org.freedesktop.DBus.Properties"
+	ssNoPrompt      = dbus.ObjectPath("/") // "no prompt needed", "no such alias"
+	ssAlgorithmDH   = "dh-ietf1024-sha256-aes128-cbc-pkcs7"
+	ssAlgorithmNone = "plain"
+)
+
+// ssSecret is the API's Secret struct, (oayays) on the wire.
+type ssSecret struct {
+	Session     dbus.ObjectPath
+	Parameters  []byte // the IV of an encrypted session; empty for plain
+	Value       []byte
+	ContentType string
+}
+
+// ssClient is one private connection to the Secret Service, made for one
+// Wrap, Unwrap or Available and closed after it. A private connection
+// (rather than godbus's shared one) follows $DBUS_SESSION_BUS_ADDRESS as it
+// is now, and dies with the operation's context: ctx ending closes the
+// connection, which ends any call, authentication or prompt wait in
+// progress. The service drops the connection's sessions and prompts when
+// it closes.
+type ssClient struct {
+	ctx  context.Context
+	conn *dbus.Conn
+	svc  dbus.BusObject
+}
+
+// sessionBusAddress finds the session bus without ever starting one:
+// godbus would otherwise run dbus-launch, which needs X and may hang.
+func sessionBusAddress() (string, error) {
+	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" && a != "autolaunch:" {
+		return a, nil
+	}
+	dir := os.Getenv("XDG_RUNTIME_DIR")
+	if dir == "" {
+		dir = fmt.Sprintf("/run/user/%d", os.Getuid())
+	}
+	p := filepath.Join(dir, "bus")
+	if fi, err := os.Stat(p); err == nil && fi.Mode().Type() == fs.ModeSocket {
+		return "unix:path=" + dbus.EscapeBusAddressValue(p), nil
+	}
+	return "", fmt.Errorf("secretservice protector: no D-Bus session bus ($DBUS_SESSION_BUS_ADDRESS is unset and %s is not a socket): %w",
+		p, ErrUnavailable)
+}
+
+func dialSecretService(ctx context.Context) (*ssClient, error) {
+	addr, err := sessionBusAddress()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
+	if err != nil {
+		return nil, ssErr(ctx, "connect to the D-Bus session bus", err)
+	}
+	return &ssClient{ctx: ctx, conn: conn, svc: conn.Object(ssBusName, ssServicePath)}, nil
+}
+
+func (c *ssClient) close() { c.conn.Close() }
+
+func (c *ssClient) obj(path dbus.ObjectPath) dbus.BusObject { return c.conn.Object(ssBusName, path) }
+
+// call makes one method call bounded by the client's context.
+func (c *ssClient) call(o dbus.BusObject, method string, args ...any) *dbus.Call {
+	return o.CallWithContext(c.ctx, method, 0, args...)
+}
+
+func (c *ssClient) property(o dbus.BusObject, iface, name string, out any) error {
+	var v dbus.Variant
+	if err := c.call(o, ssIfProperties+".Get", iface, name).Store(&v); err != nil {
+		return err
+	}
+	return dbus.Store([]any{v.Value()}, out)
+}
+
+// defaultCollection returns the collection behind the "default" alias (the
+// "login" keyring of GNOME, KWallet's default wallet, ...).
+func (c *ssClient) defaultCollection() (dbus.ObjectPath, error) {
+	var coll dbus.ObjectPath
+	if err := c.call(c.svc, ssIfService+".ReadAlias", "default").Store(&coll); err != nil {
+		return "", ssErr(c.ctx, "read the default collection", err)
+	}
+	if coll == ssNoPrompt {
+		return "", fmt.Errorf("secretservice protector: the Secret Service has no default collection "+
+			"(create a default keyring in your keyring app): %w", ErrUnavailable)
+	}
+	return coll, nil
+}
+
+// ensureUnlocked unlocks the objects that are locked, through the service's
+// prompt if it wants one. A dismissed prompt, one that cannot be shown
+// (headless) and one not answered before the deadline are ErrLocked.
+func (c *ssClient) ensureUnlocked(objs []dbus.ObjectPath) error {
+	var unlocked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	if err := c.call(c.svc, ssIfService+".Unlock", objs).Store(&unlocked, &prompt); err != nil {
+		return ssErr(c.ctx, "unlock the keyring", err)
+	}
+	if prompt == ssNoPrompt {
+		if len(unlocked) < len(objs) {
+			return fmt.Errorf("secretservice protector: the keyring stays locked: %w", ErrLocked)
+		}
+		return nil
+	}
+	dismissed, err := c.prompt(prompt)
+	if err != nil {
+		return fmt.Errorf("secretservice protector: the keyring is locked and was not unlocked: %v: %w", err, ErrLocked)
+	}
+	if dismissed {
+		return fmt.Errorf("secretservice protector: the keyring is locked and its unlock prompt was dismissed "+
+			"(or could not be shown: no desktop session?); unlock it and try again: %w", ErrLocked)
+	}
+	return nil
+}
+
+// prompt shows a prompt and waits, within the context, for its Completed
+// signal. The match is added before Prompt is called so that a prompt that
+// completes at once (a headless service dismisses immediately) is not
+// missed.
+func (c *ssClient) prompt(path dbus.ObjectPath) (dismissed bool, err error) {
+	signals := make(chan *dbus.Signal, 8)
+	c.conn.Signal(signals)
+	defer c.conn.RemoveSignal(signals)
+	match := []dbus.MatchOption{
+		dbus.WithMatchObjectPath(path),
+		dbus.WithMatchInterface(ssIfPrompt),
+		dbus.WithMatchMember("Completed"),
+	}
+	if err := c.conn.AddMatchSignalContext(c.ctx, match...); err != nil {
+		return false, ssErr(c.ctx, "watch the prompt", err)
+	}
+	if err := c.call(c.obj(path), ssIfPrompt+".Prompt", "").Err; err != nil {
+		return false, ssErr(c.ctx, "show the prompt", err)
+	}
+	for {
+		select {
+		case s, ok := <-signals:
+			if !ok {
+				return false, ssErr(c.ctx, "wait for the prompt", dbus.ErrClosed)
+			}
+			if s.Path != path || s.Name != ssIfPrompt+".Completed" || len(s.Body) < 1 {
+				continue
+			}
+			d, _ := s.Body[0].(bool)
+			return d, nil
+		case <-c.ctx.Done():
+			return false, fmt.Errorf("no answer before the deadline: %w", c.ctx.Err())
+		}
+	}
+}
+
+// ssErr turns a D-Bus failure into a protector error: a locked object is
+// ErrLocked, anything else (no bus, no service, a timeout, a service
+// error) is ErrUnavailable. The service's message is kept; it never holds
+// a secret of ours.
+func ssErr(ctx context.Context, what string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("secretservice protector: %s: no answer before the deadline (%v): %w", what, ctxErr, ErrUnavailable)
+	}
+	var de dbus.Error
+	if errors.As(err, &de) && de.Name == "org.freedesktop.Secret.Error.IsLocked" {
+		return fmt.Errorf("secretservice protector: %s: the keyring is locked: %w", what, ErrLocked)
+	}
+	return fmt.Errorf("secretservice protector: %s: %v: %w", what, err, ErrUnavailable)
+}
+
+// isDBusError reports whether err is the D-Bus error called name.
+func isDBusError(err error, name string) bool {
+	var de dbus.Error
+	return errors.As(err, &de) && de.Name == name
+}
+
+// ssSession is an open Secret Service session: the object path that names
+// it in calls, and the AES key of an encrypted one (nil for plain).
+type ssSession struct {
+	path dbus.ObjectPath
+	key  []byte
+}
+
+// openSession opens the encrypted session, or a plain one only when the
+// service says it does not support the encrypted one.
+func (c *ssClient) openSession() (*ssSession, error) {
+	kp, err := newDHKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	defer kp.wipe()
+	var out dbus.Variant
+	var path dbus.ObjectPath
+	err = c.call(c.svc, ssIfService+".OpenSession", ssAlgorithmDH, dbus.MakeVariant(kp.pub)).Store(&out, &path)
+	if isDBusError(err, "org.freedesktop.DBus.Error.NotSupported") {
+		err = c.call(c.svc, ssIfService+".OpenSession", ssAlgorithmNone, dbus.MakeVariant("")).Store(&out, &path)
+		if err != nil {
+			return nil, ssErr(c.ctx, "open a session", err)
+		}
+		return &ssSession{path: path}, nil
+	}
+	if err != nil {
+		return nil, ssErr(c.ctx, "open an encrypted session", err)
+	}
+	peer, ok := out.Value().([]byte)
+	if !ok {
+		return nil, fmt.Errorf("secretservice protector: the service answered OpenSession with a %s, not a public key: %w",
+			out.Signature(), ErrUnavailable)
+	}
+	key, err := kp.sessionKey(peer)
+	if err != nil {
+		return nil, fmt.Errorf("secretservice protector: %v: %w", err, ErrUnavailable)
+	}
+	return &ssSession{path: path, key: key}, nil
+}
+
+// close ends the session (best effort: the service also ends it with the
+// connection) and wipes its key.
+func (s *ssSession) close(c *ssClient) {
+	c.call(c.obj(s.path), ssIfSession+".Close")
+	clear(s.key)
+}
+
+// encode makes the Secret that carries plaintext in this session.
+func (s *ssSession) encode(plaintext []byte) (ssSecret, error) {
+	sec := ssSecret{Session: s.path, ContentType: "application/octet-stream"}
+	if s.key == nil {
+		sec.Parameters, sec.Value = []byte{}, plaintext
+		return sec, nil
+	}
+	iv, ct, err := sessionEncrypt(s.key, plaintext)
+	if err != nil {
+		return ssSecret{}, err
+	}
+	sec.Parameters, sec.Value = iv, ct
+	return sec, nil
+}
+
+// decode recovers the plaintext of a Secret received in this session.
+func (s *ssSession) decode(sec ssSecret) ([]byte, error) {
+	if s.key == nil {
+		// A copy: the caller wipes the received bytes.
+		return bytes.Clone(sec.Value), nil
+	}
+	return sessionDecrypt(s.key, sec.Parameters, sec.Value)
+}

@@ -1,0 +1,208 @@
+//go:build unix
+
+package protector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-tpm/tpm2"
+	"github.com/securestore-go/securestore/internal/servicetest"
+)
+
+// TestTPMSelection: $SECURESTORE_TPM values that name no TPM make the
+// protector unavailable, at once and with a reason; no TPM is needed.
+func TestTPMSelection(t *testing.T) {
+	for _, sel := range []string{"off", "bogus", "tcp:127.0.0.1:1", "/nonexistent/tpmrm0", "/dev/null"} {
+		t.Run(sel, func(t *testing.T) {
+			t.Setenv(EnvTPM, sel)
+			start := time.Now()
+			err := TPM{}.Available(ctxFor(t, 5*time.Second))
+			if !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("Available = %v, want ErrUnavailable", err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			}
+			if _, err := (TPM{}).Unwrap(ctxFor(t, 5*time.Second), Scope{Store: "app:a"}, sampleTPMBlob().encode()); !errors.Is(err, ErrUnavailable) {
+				t.Errorf("Unwrap = %v, want ErrUnavailable", err)
+			}
+		})
+	}
+}
+
+// TestTPMWrapUnwrap: with a real TPM (swtpm), a wrapped key unwraps to the
+// same bytes, each wrap is a fresh sealed object, and the blob only opens
+// for the store it was made for.
+func TestTPMWrapUnwrap(t *testing.T) {
+	servicetest.SharedTPM(t)
+	p := TPM{}
+	ctx := ctxFor(t, 30*time.Second)
+	if err := p.Available(ctx); err != nil {
+		t.Fatalf("Available: %v", err)
+	}
+	a := Scope{Dir: t.TempDir(), Store: "app:com.example.a"}
+	blob, err := p.Wrap(ctx, a, deviceKeyStandIn)
+	if err != nil {
+		t.Fatalf("Wrap: %v", err)
+	}
+	key, err := p.Unwrap(ctx, a, blob)
+	if err != nil || !bytes.Equal(key, deviceKeyStandIn) {
+		t.Fatalf("Unwrap = %x, %v", key, err)
+	}
+	blob2, err := p.Wrap(ctx, a, deviceKeyStandIn)
+	if err != nil || bytes.Equal(blob, blob2) {
+		t.Fatalf("a second Wrap must seal a fresh object: equal=%v err=%v", bytes.Equal(blob, blob2), err)
+	}
+	b := Scope{Dir: a.Dir, Store: "app:com.example.b"}
+	if key, err := p.Unwrap(ctx, b, blob); !errors.Is(err, ErrKeyCorrupt) {
+		t.Fatalf("Unwrap as another store = %x, %v; want ErrKeyCorrupt", key, err)
+	}
+	if _, err := p.Unwrap(ctx, a, nil); !errors.Is(err, ErrKeyMissing) {
+		t.Fatalf("Unwrap of no blob = %v; want ErrKeyMissing", err)
+	}
+}
+
+// TestTPMAlteredBlob: a change to any byte of the blob (the sealed
+// object's public or private area, the sealed device key) is
+// ErrKeyCorrupt, never another key and never a hang.
+func TestTPMAlteredBlob(t *testing.T) {
+	servicetest.SharedTPM(t)
+	p := TPM{}
+	ctx := ctxFor(t, 2*time.Minute)
+	s := Scope{Dir: t.TempDir(), Store: "app:com.example.altered"}
+	blob, err := p.Wrap(ctx, s, deviceKeyStandIn)
+	if err != nil {
+		t.Fatalf("Wrap: %v", err)
+	}
+	for i := range blob {
+		b := bytes.Clone(blob)
+		b[i] ^= 0x01
+		key, err := p.Unwrap(ctx, s, b)
+		if !errors.Is(err, ErrKeyCorrupt) {
+			t.Fatalf("byte %d of %d flipped: Unwrap = %x, %v; want ErrKeyCorrupt", i, len(blob), key, err)
+		}
+	}
+	if key, err := p.Unwrap(ctx, s, blob); err != nil || !bytes.Equal(key, deviceKeyStandIn) {
+		t.Fatalf("the original blob after all that: %x, %v", key, err)
+	}
+}
+
+// TestTPMRSAParent: a blob sealed under the RSA primary key (the fallback
+// for TPMs without P-256) unwraps.
+func TestTPMRSAParent(t *testing.T) {
+	servicetest.SharedTPM(t)
+	ctx := ctxFor(t, 30*time.Second)
+	tc, _, err := openTPM(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kek := bytes.Repeat([]byte{1}, 32)
+	b, err := sealTPM(tc, tpmParentRSA, kek)
+	tc.Close()
+	if err != nil {
+		t.Fatalf("seal under RSA: %v", err)
+	}
+	tc, where, err := openTPM(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	got, err := unsealTPM(ctx, tc, where, b)
+	if err != nil || !bytes.Equal(got, kek) {
+		t.Fatalf("unseal = %x, %v", got, err)
+	}
+}
+
+// TestTPMStopped: with the TPM gone (swtpm killed), Available, Wrap and
+// Unwrap fail at once with ErrUnavailable; once it is back, the blob made
+// before unwraps to the same key.
+func TestTPMStopped(t *testing.T) {
+	sim := servicetest.StartSWTPM(t)
+	p := TPM{}
+	s := Scope{Dir: t.TempDir(), Store: "app:com.example.stopped"}
+	blob, err := p.Wrap(ctxFor(t, 30*time.Second), s, deviceKeyStandIn)
+	if err != nil {
+		t.Fatalf("Wrap: %v", err)
+	}
+	sim.Stop()
+	start := time.Now()
+	if err := p.Available(ctxFor(t, 5*time.Second)); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Available with swtpm stopped = %v", err)
+	}
+	if _, err := p.Wrap(ctxFor(t, 5*time.Second), s, deviceKeyStandIn); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Wrap with swtpm stopped = %v", err)
+	}
+	if key, err := p.Unwrap(ctxFor(t, 5*time.Second), s, blob); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Unwrap with swtpm stopped = %x, %v", key, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("failing took %v; a stopped TPM must fail at once", d)
+	}
+	sim.Start()
+	if key, err := p.Unwrap(ctxFor(t, 30*time.Second), s, blob); err != nil || !bytes.Equal(key, deviceKeyStandIn) {
+		t.Fatalf("Unwrap after swtpm is back = %x, %v", key, err)
+	}
+}
+
+// TestTPMHung: a TPM that accepts the connection and never answers
+// (swtpm stopped with SIGSTOP) costs the caller its deadline, not a hang,
+// and the error is ErrUnavailable naming the deadline.
+func TestTPMHung(t *testing.T) {
+	sim := servicetest.StartSWTPM(t)
+	p := TPM{}
+	s := Scope{Dir: t.TempDir(), Store: "app:com.example.hung"}
+	blob, err := p.Wrap(ctxFor(t, 30*time.Second), s, deviceKeyStandIn)
+	if err != nil {
+		t.Fatalf("Wrap: %v", err)
+	}
+	sim.Freeze()
+	const deadline = 300 * time.Millisecond
+	for name, call := range map[string]func(context.Context) error{
+		"Available": p.Available,
+		"Unwrap":    func(ctx context.Context) error { _, err := p.Unwrap(ctx, s, blob); return err },
+	} {
+		start := time.Now()
+		err := call(ctxFor(t, deadline))
+		if d := time.Since(start); d > deadline+time.Second {
+			t.Errorf("%s on a hung TPM took %v with a %v deadline", name, d, deadline)
+		}
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "deadline") {
+			t.Errorf("%s on a hung TPM = %v, want ErrUnavailable naming the deadline", name, err)
+		}
+	}
+	sim.Thaw()
+	if key, err := p.Unwrap(ctxFor(t, 30*time.Second), s, blob); err != nil || !bytes.Equal(key, deviceKeyStandIn) {
+		t.Fatalf("Unwrap after swtpm resumes = %x, %v", key, err)
+	}
+}
+
+// TestTPMCleared: after TPM2_Clear (a new owner seed, as when a TPM is
+// reset in firmware), an old blob no longer loads: ErrKeyCorrupt, never
+// another key.
+func TestTPMCleared(t *testing.T) {
+	servicetest.StartSWTPM(t)
+	p := TPM{}
+	s := Scope{Dir: t.TempDir(), Store: "app:com.example.cleared"}
+	ctx := ctxFor(t, 30*time.Second)
+	blob, err := p.Wrap(ctx, s, deviceKeyStandIn)
+	if err != nil {
+		t.Fatalf("Wrap: %v", err)
+	}
+	tc, _, err := openTPM(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tpm2.Clear{AuthHandle: tpm2.AuthHandle{Handle: tpm2.TPMRHLockout, Auth: tpm2.PasswordAuth(nil)}}.Execute(tc)
+	tc.Close()
+	if err != nil {
+		t.Fatalf("TPM2_Clear: %v", err)
+	}
+	if key, err := p.Unwrap(ctx, s, blob); !errors.Is(err, ErrKeyCorrupt) {
+		t.Fatalf("Unwrap after TPM2_Clear = %x, %v; want ErrKeyCorrupt", key, err)
+	}
+}
