@@ -83,10 +83,11 @@ func TestGroupCommit(t *testing.T) {
 		defer wg.Done()
 		errs[i] = d.Put(ctx, item(i))
 	}
-	// The first write is taken by the writer, which then waits for the lock.
+	// The first write is taken by the writer, alone, which then waits for
+	// the lock.
 	wg.Add(1)
 	go submit(n)
-	for len(d.writer.ops) != 0 {
+	for d.writer.taken.Load() != 1 {
 		runtime.Gosched()
 	}
 	// The rest queue behind it.

@@ -38,7 +38,9 @@ type writer struct {
 	mu     sync.RWMutex // held shared while queuing, exclusively by stop
 	closed bool
 
-	commits atomic.Int64 // transactions committed, for tests and diagnostics
+	// For tests and diagnostics: ops taken off the queue into batches, and
+	// transactions committed.
+	taken, commits atomic.Int64
 }
 
 func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
@@ -118,6 +120,7 @@ func (w *writer) run() {
 				break gather
 			}
 		}
+		w.taken.Add(int64(len(batch)))
 		w.commit(batch)
 	}
 	w.exited <- w.closeConn()
