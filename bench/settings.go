@@ -1,0 +1,57 @@
+package bench
+
+import "time"
+
+// Settings size a run. FullSettings is the documented run (about 10–15
+// minutes on the 2-core test machine); QuickSettings checks that
+// everything works, in a few minutes, with numbers too thin to quote.
+type Settings struct {
+	Quick bool `json:"quick"`
+	// Sizes are the store sizes measured, smallest first; every store is
+	// pre-filled to each in turn.
+	Sizes []int `json:"sizes"`
+	// KeyringMaxItems caps the gnome-keyring peers (see keyringMaxItemsWhy).
+	KeyringMaxItems int `json:"keyring_max_items"`
+	// Items bounds each comparison of writes (Set and Delete) and each of
+	// reads (Get), List each list comparison, CLI the CLI get comparison.
+	Items Budget `json:"items"`
+	List  Budget `json:"list"`
+	CLI   Budget `json:"cli"`
+	// Writers are the numbers of concurrent writers, measured on stores
+	// of WritersAt items, in WriterRounds rounds of WriterChunk per side.
+	Writers      []int         `json:"writers"`
+	WritersAt    int           `json:"writers_at"`
+	WriterChunk  time.Duration `json:"writer_chunk_ns"`
+	WriterRounds int           `json:"writer_rounds"`
+}
+
+// FullSettings is the run docs/BENCHMARKS.md reports.
+func FullSettings() Settings {
+	return Settings{
+		Sizes:           []int{10, 1_000, 10_000},
+		KeyringMaxItems: 1_000,
+		Items:           Budget{Time: 5 * time.Second, MinUnits: 30, Block: 20 * time.Millisecond},
+		List:            Budget{Time: 3 * time.Second, MinUnits: 5, Block: 20 * time.Millisecond},
+		CLI:             Budget{Time: 8 * time.Second, MinUnits: 30},
+		Writers:         []int{1, 8, 64},
+		WritersAt:       1_000,
+		WriterChunk:     time.Second,
+		WriterRounds:    3,
+	}
+}
+
+// QuickSettings is bench/run.sh --quick.
+func QuickSettings() Settings {
+	return Settings{
+		Quick:           true,
+		Sizes:           []int{10, 100},
+		KeyringMaxItems: 100,
+		Items:           Budget{Time: time.Second, MinUnits: 5, Block: 20 * time.Millisecond},
+		List:            Budget{Time: 300 * time.Millisecond, MinUnits: 2, Block: 20 * time.Millisecond},
+		CLI:             Budget{Time: time.Second, MinUnits: 5},
+		Writers:         []int{1, 8, 64},
+		WritersAt:       100,
+		WriterChunk:     300 * time.Millisecond,
+		WriterRounds:    2,
+	}
+}
