@@ -5,6 +5,7 @@
 //
 //	storebench run [-quick] [-work DIR] [-cli PATH] [-out results.json]
 //	storebench soak [-duration 60s] [-procs 4] [-out soak.json]
+//	storebench report -results results.json [-soak soak.json] -doc docs/BENCHMARKS.md
 package main
 
 import (
@@ -31,6 +32,8 @@ func main() {
 		err = soakCmd(ctx, os.Args[2:])
 	case bench.SoakWorkerCommand:
 		err = soakWorker(ctx, os.Args[2:])
+	case "report":
+		err = reportCmd(os.Args[2:])
 	default:
 		usage()
 	}
@@ -41,7 +44,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: storebench run|soak [flags]   (storebench COMMAND -h for the flags)")
+	fmt.Fprintln(os.Stderr, "usage: storebench run|soak|report [flags]   (storebench COMMAND -h for the flags)")
 	os.Exit(2)
 }
 
