@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -67,7 +68,7 @@ func interleave(ctx context.Context, b Budget, sides [][]sideOp) ([][]Latencies,
 					d, err := op(ctx, units[s])
 					lat[s][o] = append(lat[s][o], d)
 					if err != nil {
-						return nil, fmt.Errorf("round %d: %w", round, err)
+						return nil, &sideError{side: s, err: fmt.Errorf("round %d: %w", round, err)}
 					}
 				}
 				units[s]++
@@ -81,6 +82,26 @@ func interleave(ctx context.Context, b Budget, sides [][]sideOp) ([][]Latencies,
 		}
 	}
 	return lat, nil
+}
+
+// sideError is the failure of one side of a comparison: its index in the
+// sides, so that the harness can tell a peer's failure (a finding, which
+// it reports) from securestore's (which ends the run).
+type sideError struct {
+	side int
+	err  error
+}
+
+func (e *sideError) Error() string { return e.err.Error() }
+func (e *sideError) Unwrap() error { return e.err }
+
+// failedSide is the index of the side that failed in err, or -1.
+func failedSide(err error) int {
+	var se *sideError
+	if errors.As(err, &se) {
+		return se.side
+	}
+	return -1
 }
 
 // pickKey is the pre-filled item that a side reads the i-th time, of a

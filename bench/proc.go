@@ -29,7 +29,21 @@ func runProcStderr(ctx context.Context, env []string, stdin string, name string,
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return out.String(), errb.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
+		return out.String(), errb.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, lastWords(errb.String()))
 	}
 	return out.String(), errb.String(), nil
+}
+
+// lastWords is the end of a failed command's standard error, without the
+// GLib warnings secret-tool repeats by the hundred before its message.
+func lastWords(stderr string) string {
+	var keep []string
+	for line := range strings.Lines(stderr) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.Contains(line, "-CRITICAL **") || strings.Contains(line, "-WARNING **") {
+			continue
+		}
+		keep = append(keep, line)
+	}
+	return strings.Join(keep[max(0, len(keep)-2):], " / ")
 }

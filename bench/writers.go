@@ -72,7 +72,7 @@ func compareWriters(ctx context.Context, stores []Store, w, items int, chunk tim
 			s := (r + k) % len(stores)
 			ops, el, lat, err := writersFor(ctx, stores[s], w, items, chunk)
 			if err != nil {
-				return Cell{}, err
+				return Cell{}, &sideError{side: s, err: err}
 			}
 			accs[s].ops += ops
 			accs[s].elapsed += el
