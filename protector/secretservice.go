@@ -62,25 +62,30 @@ func (SecretService) Available(ctx context.Context) error {
 
 // Wrap implements Protector.
 func (p SecretService) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error) {
+	kp := drawKeyPair() // while the connection is made (see Unwrap)
 	c, err := dialSecretService(ctx)
 	if err != nil {
+		kp.discard()
 		return nil, err
 	}
 	defer c.close()
 	coll, err := c.defaultCollection()
 	if err != nil {
+		kp.discard()
 		return nil, err
 	}
 	var locked bool
 	if err := c.property(c.obj(coll), ssIfCollection, "Locked", &locked); err != nil {
+		kp.discard()
 		return nil, ssErr(ctx, "read whether the default collection is locked", err)
 	}
 	if locked {
 		if err := c.ensureUnlocked([]dbus.ObjectPath{coll}); err != nil {
+			kp.discard()
 			return nil, err
 		}
 	}
-	sess, err := c.openSession()
+	sess, err := c.openSessionWith(kp)
 	if err != nil {
 		return nil, err
 	}
@@ -142,17 +147,27 @@ func (p SecretService) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]
 	if err != nil {
 		return nil, err
 	}
+	// Every command that opens a store pays for this call, so it keeps
+	// the work that does not depend on an answer off the critical path:
+	// our half of the key agreement (a 1024-bit modular exponentiation) is
+	// drawn while the connection is made, the search goes out together
+	// with OpenSession (it needs no session), and the session key is
+	// derived while GetSecret is on the wire. The calls and the
+	// cryptography are the same as one after the other.
+	kp := drawKeyPair()
 	c, err := dialSecretService(ctx)
 	if err != nil {
+		kp.discard()
 		return nil, err
 	}
 	defer c.close()
-	sess, err := c.openSession()
+	search := c.start(c.svc, ssIfService+".SearchItems", ssAttributes(scope, id))
+	sess, err := c.openSessionWith(kp)
 	if err != nil {
 		return nil, err
 	}
 	defer sess.close(c)
-	kek, err := p.readKEK(c, sess, scope, id)
+	kek, err := p.readKEKFound(c, sess, scope, id, search)
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +187,13 @@ func (p SecretService) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]
 // readKEK finds the one item of (scope, id), unlocking it if needed, and
 // returns its secret.
 func (p SecretService) readKEK(c *ssClient, sess *ssSession, scope Scope, id [ssIDSize]byte) ([]byte, error) {
+	return p.readKEKFound(c, sess, scope, id, c.start(c.svc, ssIfService+".SearchItems", ssAttributes(scope, id)))
+}
+
+// readKEKFound is readKEK with its SearchItems call already sent.
+func (p SecretService) readKEKFound(c *ssClient, sess *ssSession, scope Scope, id [ssIDSize]byte, search *dbus.Call) ([]byte, error) {
 	var unlocked, locked []dbus.ObjectPath
-	if err := c.call(c.svc, ssIfService+".SearchItems", ssAttributes(scope, id)).Store(&unlocked, &locked); err != nil {
+	if err := wait(search).Store(&unlocked, &locked); err != nil {
 		return nil, ssErr(c.ctx, "search the keyring", err)
 	}
 	switch n := len(unlocked) + len(locked); {
@@ -196,6 +216,10 @@ func (p SecretService) readKEK(c *ssClient, sess *ssSession, scope Scope, id [ss
 			return nil, fmt.Errorf("secretservice protector: the keyring item of %s vanished while being read: %w", scope.Store, ErrKeyMissing)
 		}
 		return nil, ssErr(c.ctx, "read the keyring item", err)
+	}
+	if _, err := sess.sessionKey(); err != nil {
+		clear(sec.Value)
+		return nil, err // the session failed, not the item
 	}
 	kek, err := sess.decode(sec)
 	clear(sec.Value)
