@@ -39,6 +39,16 @@ var migrations = []string{
 var SchemaVersion = len(migrations)
 
 func (d *DB) migrate(ctx context.Context) error {
+	// Nearly every Open finds the schema current. Check for that first
+	// without the write lock: a process that only reads (securestore get,
+	// a credential helper's get) then neither starts a write transaction
+	// nor waits for another process's commit to end before it can start.
+	// Anything else, including a header that reads oddly because another
+	// process is creating the database right now, takes the locked path,
+	// which checks again and reports what is wrong.
+	if current, err := d.schemaCurrent(ctx); err != nil || current {
+		return err
+	}
 	return d.update(ctx, func(tx *sql.Tx) error {
 		var version, appID int
 		if err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
@@ -75,6 +85,18 @@ func (d *DB) migrate(ctx context.Context) error {
 		_, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA application_id = %d`, applicationID))
 		return err
 	})
+}
+
+// schemaCurrent reports whether the database already has this program's
+// schema version and securestore's application id, reading the header
+// without a write lock.
+func (d *DB) schemaCurrent(ctx context.Context) (bool, error) {
+	var version, appID int
+	err := d.sql.QueryRowContext(ctx, `SELECT (SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id)`).Scan(&version, &appID)
+	if err != nil {
+		return false, err
+	}
+	return version == len(migrations) && appID == applicationID, nil
 }
 
 // update runs fn in one write transaction (BEGIN IMMEDIATE, so that it

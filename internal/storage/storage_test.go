@@ -152,6 +152,30 @@ func TestSchemaVersion(t *testing.T) {
 	}
 }
 
+// Opening a store whose schema is current takes no write lock, so a
+// reader's Open does not wait for another process's write transaction.
+func TestOpenDoesNotWaitForWriters(t *testing.T) {
+	d, path := openTemp(t)
+	d.Close()
+	raw, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	tx, err := raw.Begin() // _txlock=immediate: holds the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	short, cancel := context.WithTimeout(ctx, BusyTimeout/4)
+	defer cancel()
+	d, err = Open(short, path)
+	if err != nil {
+		t.Fatalf("Open while another connection holds the write lock: %v", err)
+	}
+	d.Close()
+}
+
 func TestRefusesForeignDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "other.db")
 	raw, err := sql.Open("sqlite", path)
