@@ -30,9 +30,9 @@ func FullSettings() Settings {
 	return Settings{
 		Sizes:           []int{10, 1_000, 10_000},
 		KeyringMaxItems: 1_000,
-		Items:           Budget{Time: 5 * time.Second, MinUnits: 30, Block: 20 * time.Millisecond},
-		List:            Budget{Time: 3 * time.Second, MinUnits: 5, Block: 20 * time.Millisecond},
-		CLI:             Budget{Time: 8 * time.Second, MinUnits: 30},
+		Items:           Budget{Time: 4 * time.Second, MinUnits: 30, Block: 20 * time.Millisecond},
+		List:            Budget{Time: 2 * time.Second, MinUnits: 5, Block: 20 * time.Millisecond},
+		CLI:             Budget{Time: 6 * time.Second, MinUnits: 30},
 		Writers:         []int{1, 8, 64},
 		WritersAt:       1_000,
 		WriterChunk:     time.Second,
