@@ -15,6 +15,9 @@ func writerKeys(i, w, items int) []string {
 	for k := i; k < items; k += w {
 		keys = append(keys, FillKey(k))
 	}
+	if len(keys) == 0 { // more writers than items: some share one
+		keys = append(keys, FillKey(i%items))
+	}
 	return keys
 }
 
