@@ -3,13 +3,16 @@ package bench
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
 
 // Memory is a process's memory at one moment.
 type Memory struct {
-	// RSSKiB is the resident set size (VmRSS in /proc/self/status).
+	// RSSKiB is the resident set size (VmRSS in /proc/self/status),
+	// after the runtime returned the memory it had freed to the OS: what
+	// the process holds, not what a past List's garbage left behind.
 	RSSKiB int64 `json:"rss_kib"`
 	// HeapKiB is the Go heap in use after a collection: a leak of Go
 	// objects shows here before it moves the RSS.
@@ -19,7 +22,7 @@ type Memory struct {
 // readMemory measures this process now; the RSS is 0 where there is no
 // /proc.
 func readMemory() Memory {
-	runtime.GC()
+	debug.FreeOSMemory() // collects, then returns freed pages
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	m := Memory{HeapKiB: int64(ms.HeapInuse / 1024)}
