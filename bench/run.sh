@@ -64,7 +64,12 @@ mkdir -p "$out" "$tmp/bin" "$tmp/work"
 echo "== building storebench and securestore"
 (cd "$here" && go build -o "$tmp/bin/storebench" ./cmd/storebench)
 (cd "$root" && go build -o "$tmp/bin/securestore" ./cmd/securestore)
-version=$(cd "$root" && git describe --always --dirty 2>/dev/null || echo unknown)
+# The revision measured; "-dirty" when code differs from it (the report
+# and the results this script writes do not count).
+version=$(cd "$root" && git describe --always 2>/dev/null || echo unknown)
+if [ -n "$(cd "$root" && git status --porcelain -- . ':!docs/BENCHMARKS.md' ':!bench/results' 2>/dev/null)" ]; then
+  version=$version-dirty
+fi
 
 echo "== a throwaway gpg key, its agent, and a pass store for it"
 export GNUPGHOME=$tmp/gnupg PASSWORD_STORE_DIR=$tmp/pass STOREBENCH_THROWAWAY_PASS=1
