@@ -101,4 +101,3 @@ func BenchmarkExportImport(b *testing.B) {
 		}
 	}
 }
-
