@@ -169,6 +169,40 @@ func (p SecretService) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]
 	return key, nil
 }
 
+// Remove implements Remover: it deletes the keyring item that blob names,
+// once the store no longer uses it (after a migration, or when another
+// process created the store first). An item already gone is not an error.
+func (p SecretService) Remove(ctx context.Context, scope Scope, blob []byte) error {
+	id, _, err := parseSSBlob(blob)
+	if err != nil {
+		return err
+	}
+	c, err := dialSecretService(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	var unlocked, locked []dbus.ObjectPath
+	if err := c.call(c.svc, ssIfService+".SearchItems", ssAttributes(scope, id)).Store(&unlocked, &locked); err != nil {
+		return ssErr(ctx, "search the keyring", err)
+	}
+	for _, item := range append(unlocked, locked...) {
+		var prompt dbus.ObjectPath
+		if err := c.call(c.obj(item), ssIfItem+".Delete").Store(&prompt); err != nil {
+			if isDBusError(err, "org.freedesktop.Secret.Error.NoSuchObject") {
+				continue
+			}
+			return ssErr(ctx, "delete the keyring item", err)
+		}
+		if prompt != ssNoPrompt {
+			if dismissed, err := c.prompt(prompt); err != nil || dismissed {
+				return fmt.Errorf("secretservice protector: deleting the keyring item needed a prompt that was not accepted: %w", ErrLocked)
+			}
+		}
+	}
+	return nil
+}
+
 // readKEK finds the one item of (scope, id), unlocking it if needed, and
 // returns its secret.
 func (p SecretService) readKEK(c *ssClient, sess *ssSession, scope Scope, id [ssIDSize]byte) ([]byte, error) {
