@@ -129,11 +129,11 @@ func (p SecretService) Wrap(ctx context.Context, scope Scope, key []byte) ([]byt
 		c.call(c.obj(item), ssIfItem+".Delete")
 		return nil, fmt.Errorf("secretservice protector: the new keyring item does not read back: %w", err)
 	}
-	aead, err := record.NewAEAD(kek)
+	sealed, err := sealUnderKEK(kek, key, record.ProtectorAD(p.Name(), scope.Store))
 	if err != nil {
 		return nil, err
 	}
-	return encodeSSBlob(id, record.Seal(aead, key, record.ProtectorAD(p.Name(), scope.Store))), nil
+	return encodeSSBlob(id, sealed), nil
 }
 
 // Unwrap implements Protector.
@@ -157,11 +157,7 @@ func (p SecretService) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]
 		return nil, err
 	}
 	defer clear(kek)
-	aead, err := record.NewAEAD(kek)
-	if err != nil {
-		return nil, err
-	}
-	key, err := record.Open(aead, sealed, record.ProtectorAD(p.Name(), scope.Store))
+	key, err := openUnderKEK(kek, sealed, record.ProtectorAD(p.Name(), scope.Store))
 	if err != nil {
 		return nil, fmt.Errorf("secretservice protector: the keyring item of %s does not open its wrapped device key "+
 			"(the item's secret or the store's blob was altered): %w", scope.Store, ErrKeyCorrupt)
