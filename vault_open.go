@@ -36,11 +36,7 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 
 	st, err := v.readState(ctx)
 	if errors.Is(err, storage.ErrNotFound) {
-		// Refuse a half-made store before asking any protector for a key.
-		err = v.db.View(ctx, func(tx *storage.Tx) error { return checkEmpty(tx, path) })
-		if err == nil {
-			st, err = v.create(ctx, scope, protectorName)
-		}
+		st, err = v.create(ctx, scope, protectorName)
 	}
 	if err != nil {
 		return nil, storageErr(err)
@@ -78,7 +74,22 @@ func (v *vault) readState(ctx context.Context) (*vaultState, error) {
 	return st, err
 }
 
+// readStateTx reads the store's keys within tx. It returns
+// storage.ErrNotFound only for a store with nothing in it yet; a store
+// that lost some of its keys is refused (checkEmpty), in the same
+// snapshot, so that a store being created by another process is never
+// mistaken for a damaged one.
 func (v *vault) readStateTx(tx *storage.Tx) (*vaultState, error) {
+	st, err := v.readKeys(tx)
+	if errors.Is(err, storage.ErrNotFound) {
+		if err := checkEmpty(tx, v.db.Path()); err != nil {
+			return nil, err
+		}
+	}
+	return st, err
+}
+
+func (v *vault) readKeys(tx *storage.Tx) (*vaultState, error) {
 	st := &vaultState{}
 	var err error
 	if st.blob, err = tx.Meta(metaDeviceKey); err != nil {
@@ -165,9 +176,6 @@ func (v *vault) create(ctx context.Context, scope protector.Scope, protectorName
 		st, err = v.readStateTx(tx)
 		if !errors.Is(err, storage.ErrNotFound) {
 			return err // created by another process meanwhile, or broken
-		}
-		if err := checkEmpty(tx, v.db.Path()); err != nil {
-			return err
 		}
 		if err := v.writeNewKeys(tx, p.Name(), blob, device); err != nil {
 			return err
