@@ -12,11 +12,14 @@ import (
 	"github.com/securestore-go/securestore/internal/passcode"
 )
 
-func init() {
-	// Cheap KDFs: these tests are about what is exported, not about the
-	// cost of guessing a passphrase.
+// cheapKDFs makes passcodes and export passphrases cheap to derive until
+// the test ends: these tests are about what is exported, not about the
+// cost of guessing.
+func cheapKDFs(t *testing.T) {
+	saved := exportWorkFactor
 	exportWorkFactor = 10
-	passcode.UseFastParamsForTests()
+	restore := passcode.UseFastParamsForTests()
+	t.Cleanup(func() { exportWorkFactor = saved; restore() })
 }
 
 var bctx = context.Background()
@@ -27,6 +30,7 @@ const testGroup = "group.shared"
 // directory of its own: a device of its own, with its own device key.
 func backupStore(t *testing.T, dir string) *Store {
 	t.Helper()
+	cheapKDFs(t)
 	s, err := Open(bctx, Config{App: "com.example.backup", Dir: dir, Protector: "file", AccessGroups: []string{testGroup}})
 	if err != nil {
 		t.Fatal(err)
@@ -256,6 +260,7 @@ func TestImportWithoutPasscodeSkipsWhenPasscodeSet(t *testing.T) {
 }
 
 func TestImportValueTooLarge(t *testing.T) {
+	cheapKDFs(t)
 	dir := newDevice(t)
 	big, err := Open(bctx, Config{App: "com.example.backup", Dir: dir, Protector: "file", MaxValueBytes: 4096})
 	if err != nil {

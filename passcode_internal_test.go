@@ -41,7 +41,7 @@ func (f *fakeClock) takeSleeps() []time.Duration {
 }
 
 func TestWrongPasscodeDelay(t *testing.T) {
-	passcode.UseFastParamsForTests()
+	t.Cleanup(passcode.UseFastParamsForTests())
 	ctx := context.Background()
 	cfg := Config{App: "delay", Dir: filepath.Join(t.TempDir(), "store"), Protector: "file"}
 	fc := &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}

@@ -81,16 +81,16 @@ func (d DPAPI) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error
 	if err != nil {
 		return nil, fmt.Errorf("dpapi protector: protect the device key of %s: %w", scope.Store, err)
 	}
-	aead, err := record.NewAEAD(kek)
+	sealed, err := sealUnderKEK(kek, key, d.ad(scope, protected))
 	if err != nil {
 		return nil, err
 	}
-	blob := make([]byte, dpapiHeader, dpapiHeader+len(protected)+record.Overhead+len(key))
+	blob := make([]byte, dpapiHeader, dpapiHeader+len(protected)+len(sealed))
 	copy(blob, dpapiMagic)
 	blob[len(dpapiMagic)] = dpapiVersion
 	binary.BigEndian.PutUint32(blob[len(dpapiMagic)+1:], uint32(len(protected)))
 	blob = append(blob, protected...)
-	return append(blob, record.Seal(aead, key, d.ad(scope, protected))...), nil
+	return append(blob, sealed...), nil
 }
 
 // Unwrap implements Protector.
@@ -127,11 +127,7 @@ func (d DPAPI) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]byte, er
 	if len(kek) != dpapiKEKSize {
 		return nil, corrupt("unprotects to a key of the wrong size")
 	}
-	aead, err := record.NewAEAD(kek)
-	if err != nil {
-		return nil, err
-	}
-	key, err := record.Open(aead, sealed, d.ad(scope, protected))
+	key, err := openUnderKEK(kek, sealed, d.ad(scope, protected))
 	if err != nil {
 		return nil, corrupt("does not authenticate")
 	}

@@ -53,11 +53,7 @@ func (f File) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	aead, err := record.NewAEAD(kf.kek(scope.Store))
-	if err != nil {
-		return nil, err
-	}
-	return record.Seal(aead, key, record.ProtectorAD(f.Name(), scope.Store)), nil
+	return sealUnderKEK(kf.kek(scope.Store), key, record.ProtectorAD(f.Name(), scope.Store))
 }
 
 // Unwrap implements Protector.
@@ -69,11 +65,7 @@ func (f File) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	aead, err := record.NewAEAD(kf.kek(scope.Store))
-	if err != nil {
-		return nil, err
-	}
-	key, err := record.Open(aead, blob, record.ProtectorAD(f.Name(), scope.Store))
+	key, err := openUnderKEK(kf.kek(scope.Store), blob, record.ProtectorAD(f.Name(), scope.Store))
 	if err != nil {
 		return nil, fmt.Errorf("file protector: the wrapped device key of %s does not open with %s: %w",
 			scope.Store, kf.path, ErrKeyCorrupt)

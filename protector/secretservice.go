@@ -134,11 +134,11 @@ func (p SecretService) Wrap(ctx context.Context, scope Scope, key []byte) ([]byt
 		c.call(c.obj(item), ssIfItem+".Delete")
 		return nil, fmt.Errorf("secretservice protector: the new keyring item does not read back: %w", err)
 	}
-	aead, err := record.NewAEAD(kek)
+	sealed, err := sealUnderKEK(kek, key, record.ProtectorAD(p.Name(), scope.Store))
 	if err != nil {
 		return nil, err
 	}
-	return encodeSSBlob(id, record.Seal(aead, key, record.ProtectorAD(p.Name(), scope.Store))), nil
+	return encodeSSBlob(id, sealed), nil
 }
 
 // Unwrap implements Protector.
@@ -172,16 +172,46 @@ func (p SecretService) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]
 		return nil, err
 	}
 	defer clear(kek)
-	aead, err := record.NewAEAD(kek)
-	if err != nil {
-		return nil, err
-	}
-	key, err := record.Open(aead, sealed, record.ProtectorAD(p.Name(), scope.Store))
+	key, err := openUnderKEK(kek, sealed, record.ProtectorAD(p.Name(), scope.Store))
 	if err != nil {
 		return nil, fmt.Errorf("secretservice protector: the keyring item of %s does not open its wrapped device key "+
 			"(the item's secret or the store's blob was altered): %w", scope.Store, ErrKeyCorrupt)
 	}
 	return key, nil
+}
+
+// Remove implements Remover: it deletes the keyring item that blob names,
+// once the store no longer uses it (after a migration, or when another
+// process created the store first). An item already gone is not an error.
+func (p SecretService) Remove(ctx context.Context, scope Scope, blob []byte) error {
+	id, _, err := parseSSBlob(blob)
+	if err != nil {
+		return err
+	}
+	c, err := dialSecretService(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	var unlocked, locked []dbus.ObjectPath
+	if err := c.call(c.svc, ssIfService+".SearchItems", ssAttributes(scope, id)).Store(&unlocked, &locked); err != nil {
+		return ssErr(ctx, "search the keyring", err)
+	}
+	for _, item := range append(unlocked, locked...) {
+		var prompt dbus.ObjectPath
+		if err := c.call(c.obj(item), ssIfItem+".Delete").Store(&prompt); err != nil {
+			if isDBusError(err, "org.freedesktop.Secret.Error.NoSuchObject") {
+				continue
+			}
+			return ssErr(ctx, "delete the keyring item", err)
+		}
+		if prompt != ssNoPrompt {
+			if dismissed, err := c.prompt(prompt); err != nil || dismissed {
+				return fmt.Errorf("secretservice protector: deleting the keyring item needed a prompt that was not accepted: %w", ErrLocked)
+			}
+		}
+	}
+	return nil
 }
 
 // readKEK finds the one item of (scope, id), unlocking it if needed, and

@@ -77,11 +77,9 @@ func (p TPM) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error) 
 	if err != nil {
 		return nil, tpmErr(ctx, where, "seal a key", err, ErrUnavailable)
 	}
-	aead, err := record.NewAEAD(kek)
-	if err != nil {
+	if blob.sealed, err = sealUnderKEK(kek, key, record.ProtectorAD(p.Name(), scope.Store)); err != nil {
 		return nil, err
 	}
-	blob.sealed = record.Seal(aead, key, record.ProtectorAD(p.Name(), scope.Store))
 	return blob.encode(), nil
 }
 
@@ -101,11 +99,7 @@ func (p TPM) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]byte, erro
 		return nil, err
 	}
 	defer clear(kek)
-	aead, err := record.NewAEAD(kek)
-	if err != nil {
-		return nil, err
-	}
-	key, err := record.Open(aead, b.sealed, record.ProtectorAD(p.Name(), scope.Store))
+	key, err := openUnderKEK(kek, b.sealed, record.ProtectorAD(p.Name(), scope.Store))
 	if err != nil {
 		return nil, fmt.Errorf("tpm protector: the TPM's sealed key does not open the device key of %s "+
 			"(the blob was altered, or belongs to another store): %w", scope.Store, ErrKeyCorrupt)

@@ -84,7 +84,7 @@ func Run(t *testing.T, open Opener) {
 	}
 	// The suite sets many passcodes; cheap KDF parameters keep it fast.
 	// What it tests does not depend on the KDF's cost.
-	passcode.UseFastParamsForTests()
+	t.Cleanup(passcode.UseFastParamsForTests())
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// testdir, not t.TempDir: the suite runs under Wine too.

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/securestore-go/securestore/internal/credential/credtest"
 )
 
 // TestMain lets the test binary run as docker-credential-securestore:
@@ -25,6 +27,7 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"setpasscode": credtest.SetPasscode,
 			// genjson FILE N writes store's input for r.example with a
 			// secret of N bytes "x": too long to write out in a script.
 			"genjson": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -34,9 +34,16 @@ var Default = Params{Time: 8, Memory: 64 * 1024, Threads: 2}
 var defaultParams = Default
 
 // UseFastParamsForTests makes New choose cheap parameters (1 pass over
-// 1 MiB), so that test suites that set many passcodes stay fast. Only
-// tests call it; stores keep whatever parameters they were created with.
-func UseFastParamsForTests() { defaultParams = Params{Time: 1, Memory: 1024, Threads: 1} }
+// 1 MiB) until the returned restore is called, so that test suites that set
+// many passcodes stay fast: t.Cleanup(passcode.UseFastParamsForTests()).
+// Only tests call it; stores keep whatever parameters they were created
+// with. Tests that lower it must not run in parallel with benchmarks that
+// measure the real cost.
+func UseFastParamsForTests() (restore func()) {
+	saved := defaultParams
+	defaultParams = Params{Time: 1, Memory: 1024, Threads: 1}
+	return func() { defaultParams = saved }
+}
 
 // New returns the default parameters with a fresh random salt.
 func New() Params {

@@ -57,7 +57,7 @@ func TestEncoding(t *testing.T) {
 }
 
 func TestKey(t *testing.T) {
-	UseFastParamsForTests()
+	t.Cleanup(UseFastParamsForTests())
 	p := New()
 	k := p.Key([]byte("1234"))
 	if len(k) != KeySize || !bytes.Equal(k, p.Key([]byte("1234"))) || bytes.Equal(k, p.Key([]byte("1235"))) {

@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -68,7 +69,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
 	d := &DB{path: path, sql: db}
-	if err := d.migrate(ctx); err != nil {
+	if err := retryBusy(ctx, func() error { return d.migrate(ctx) }); err != nil {
 		db.Close()
 		return nil, classify(err)
 	}
@@ -158,4 +159,35 @@ func classify(err error) error {
 		}
 	}
 	return err
+}
+
+// retryBusy runs setup again while it fails with SQLITE_BUSY, for up to
+// BusyTimeout. SQLite's busy timeout makes a statement wait for a lock,
+// but not when waiting could deadlock: when several connections open a
+// new database at once, converting it to WAL mode (which the first
+// connection of each does) can make one of them fail at once with
+// SQLITE_BUSY instead. Starting over a moment later, when the other has
+// finished, succeeds.
+func retryBusy(ctx context.Context, setup func() error) error {
+	deadline := time.Now().Add(BusyTimeout)
+	pause := time.Millisecond
+	for {
+		err := setup()
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		t := time.NewTimer(pause + time.Duration(rand.Int64N(int64(pause))))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }

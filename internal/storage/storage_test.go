@@ -213,3 +213,35 @@ func TestDSNEscapesPath(t *testing.T) {
 		t.Fatalf("database not at %q: %v", path, err)
 	}
 }
+
+// TestConcurrentOpenOfNewDatabase opens one new database from many
+// connections at once, as several processes creating the same store do:
+// converting a fresh file to WAL mode needs an exclusive lock, and two
+// connections racing for it deadlock, which SQLite answers with an
+// immediate SQLITE_BUSY rather than a wait. Every Open must succeed.
+func TestConcurrentOpenOfNewDatabase(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("new-%d.db", round))
+		const openers = 12
+		var wg sync.WaitGroup
+		errs := make([]error, openers)
+		start := make(chan struct{})
+		for i := range openers {
+			wg.Go(func() {
+				<-start
+				d, err := Open(ctx, path)
+				if err == nil {
+					err = d.Close()
+				}
+				errs[i] = err
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, opener %d: %v", round, i, err)
+			}
+		}
+	}
+}

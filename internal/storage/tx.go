@@ -11,15 +11,16 @@ import (
 // class keys. Item writes do not go through Tx; they batch through Put and
 // Delete.
 type Tx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx    context.Context
+	tx     *sql.Tx
+	upsert *sql.Stmt // prepared on first PutItem
 }
 
 // Update runs fn in one write transaction, committing when fn returns nil.
 // It waits up to BusyTimeout for other writers, in this process or others.
 // It is for rare changes: creating a store, re-wrapping keys.
 func (d *DB) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	return d.update(ctx, func(tx *sql.Tx) error { return fn(&Tx{ctx, tx}) })
+	return d.update(ctx, func(tx *sql.Tx) error { return fn(&Tx{ctx: ctx, tx: tx}) })
 }
 
 // View runs fn in one read transaction: a consistent snapshot that waits
@@ -30,7 +31,7 @@ func (d *DB) View(ctx context.Context, fn func(tx *Tx) error) error {
 		return classify(err)
 	}
 	defer tx.Rollback()
-	return classify(fn(&Tx{ctx, tx}))
+	return classify(fn(&Tx{ctx: ctx, tx: tx}))
 }
 
 // Meta returns the named setting, or ErrNotFound.
@@ -108,7 +109,13 @@ func (t *Tx) DeleteClass(class uint8) (int64, error) {
 // same id. Bulk writers (import) use it to make many items one atomic
 // change; single writes go through DB.Put, which batches.
 func (t *Tx) PutItem(it *Item) error {
-	_, err := t.tx.ExecContext(t.ctx, upsertItem, it.ID, it.Svc, it.Class, it.Name, it.Value)
+	if t.upsert == nil {
+		var err error
+		if t.upsert, err = t.tx.PrepareContext(t.ctx, upsertItem); err != nil {
+			return classify(err)
+		}
+	}
+	_, err := t.upsert.ExecContext(t.ctx, it.ID, it.Svc, it.Class, it.Name, it.Value)
 	return classify(err)
 }
 
@@ -120,7 +127,7 @@ func (d *DB) Begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	return &Tx{ctx, tx}, nil
+	return &Tx{ctx: ctx, tx: tx}, nil
 }
 
 // Commit makes the transaction's changes durable.

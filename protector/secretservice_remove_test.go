@@ -1,0 +1,41 @@
+//go:build linux || freebsd || openbsd || netbsd
+
+package protector
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/securestore-go/securestore/internal/servicetest"
+)
+
+// TestSecretServiceRemove: Remove deletes exactly the item a blob names,
+// and tolerates one already gone.
+func TestSecretServiceRemove(t *testing.T) {
+	servicetest.SharedSecretService(t)
+	ctx := context.Background()
+	p := SecretService{}
+	scope := Scope{Dir: t.TempDir(), Store: ssTestStore(t)}
+	keep, err := p.Wrap(ctx, scope, deviceKeyStandIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Remove(context.Background(), scope, keep) })
+	drop, err := p.Wrap(ctx, scope, deviceKeyStandIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Remove(ctx, scope, drop); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if _, err := p.Unwrap(ctx, scope, drop); !errors.Is(err, ErrKeyMissing) {
+		t.Fatalf("Unwrap after Remove: %v, want ErrKeyMissing", err)
+	}
+	if _, err := p.Unwrap(ctx, scope, keep); err != nil {
+		t.Fatalf("Remove deleted another wrap's item: %v", err)
+	}
+	if err := p.Remove(ctx, scope, drop); err != nil {
+		t.Fatalf("a second Remove: %v, want nil", err)
+	}
+}
