@@ -9,7 +9,7 @@ import (
 // reading is the plain reading of the run: what the tables say, in
 // sentences whose figures come from the same results.
 func (rp *report) reading() {
-	rp.p("### Reading\n\n")
+	rp.p("## Reading\n\n")
 	rp.readGets()
 	rp.readSets()
 	rp.readCLI()
