@@ -79,7 +79,7 @@ func FuzzParseStoreInput(f *testing.F) {
 func FuzzServerURL(f *testing.F) {
 	for _, seed := range []string{
 		"127.0.0.1:5000", "https://index.docker.io/v1/\n", "  https://h/ \r\n", "https://h\n/v1/\n",
-		"Registry.Example.COM:443", "[::1]:5000", "//127.0.0.1:5000//",
+		"Registry.Example.COM:443", "[::1]:5000", "https://[fe80::1%25eth0]:5000/v2/", "https://h/a%2Fb/%252F", "//127.0.0.1:5000//",
 		"https://registry.example.com/v2/?x=1#f", "HTTPS://ghcr.io/Org/", "https://user:s3cret@registry.example.com",
 		"ftp://registry.example.com", "registry.example.com:port", "http://[::1", "",
 	} {

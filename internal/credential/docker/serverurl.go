@@ -54,6 +54,11 @@ func ParseServerURL(serverURL string) (Registry, error) {
 	if u.Hostname() == "" {
 		return Registry{}, fmt.Errorf("%w: no host name", ErrBadServerURL)
 	}
+	// url.Parse takes "::1:5000" as host "::1" and port 5000: an IPv6
+	// address needs brackets, as in "[::1]:5000", to be read one way.
+	if strings.Contains(u.Hostname(), ":") && !strings.HasPrefix(u.Host, "[") {
+		return Registry{}, fmt.Errorf("%w: the host name holds a ':' (write an IPv6 address in brackets)", ErrBadServerURL)
+	}
 	return Registry{
 		Host: strings.ToLower(u.Hostname()),
 		Port: u.Port(),
@@ -61,14 +66,16 @@ func ParseServerURL(serverURL string) (Registry, error) {
 	}, nil
 }
 
-// String is the registry in the form "host[:port][/path]".
+// String is the registry in the form "host[:port][/path]", escaped so
+// that ParseServerURL reads it back as r: an IPv6 address in brackets,
+// with its zone's '%' as "%25", and the path percent-encoded.
 func (r Registry) String() string {
 	host := r.Host
 	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
+		host = "[" + strings.ReplaceAll(host, "%", "%25") + "]"
 	}
 	if r.Port != "" {
 		host += ":" + r.Port
 	}
-	return host + r.Path
+	return host + (&url.URL{Path: r.Path}).EscapedPath()
 }
