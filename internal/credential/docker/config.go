@@ -156,11 +156,9 @@ func entryCredentials(serverURL string, entry json.RawMessage) (c Credentials, f
 	if e.RegistryToken != "" {
 		return Credentials{}, false, errors.New(`it holds a "registrytoken", which credential helpers cannot store`)
 	}
-	c.ServerURL = serverURL
-	switch {
-	case e.IdentityToken != "":
-		c.Username, c.Secret = tokenUsername, e.IdentityToken
-	case e.Auth != "":
+	// Docker decodes "auth" whenever it is there, and fails to load the
+	// whole file if it does not decode, even beside an identity token.
+	if e.Auth != "" {
 		decoded, err := base64.StdEncoding.DecodeString(e.Auth)
 		if err != nil {
 			return Credentials{}, false, errors.New(`"auth" is not base64`)
@@ -169,7 +167,15 @@ func entryCredentials(serverURL string, entry json.RawMessage) (c Credentials, f
 		if !ok {
 			return Credentials{}, false, errors.New(`"auth" does not decode to user:password`)
 		}
-		c.Username, c.Secret = string(user), strings.Trim(string(pass), "\x00")
+		if len(user) == 0 {
+			return Credentials{}, false, errors.New("the user name is empty")
+		}
+		e.Username, e.Password = string(user), strings.Trim(string(pass), "\x00")
+	}
+	c.ServerURL = serverURL
+	switch {
+	case e.IdentityToken != "":
+		c.Username, c.Secret = tokenUsername, e.IdentityToken
 	case e.Username != "" || e.Password != "":
 		c.Username, c.Secret = e.Username, e.Password
 	default:

@@ -177,3 +177,12 @@ func TestParseConfigSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestParseConfigBadAuthBesideToken: docker fails to load a file whose
+// "auth" does not decode, identity token or not; the import reports it.
+func TestParseConfigBadAuthBesideToken(t *testing.T) {
+	_, problems, err := ParseConfig([]byte(`{"auths": {"r.example": {"auth": "not base64", "identitytoken": "s3cret"}}}`))
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0].Error(), `"auth" is not base64`) {
+		t.Errorf("ParseConfig: %v, %v; want one problem", problems, err)
+	}
+}
