@@ -67,15 +67,17 @@ func ParseServerURL(serverURL string) (Registry, error) {
 }
 
 // String is the registry in the form "host[:port][/path]", escaped so
-// that ParseServerURL reads it back as r: an IPv6 address in brackets,
-// with its zone's '%' as "%25", and the path percent-encoded.
+// that ParseServerURL reads it back as r: '%' in the host (an IPv6
+// zone's, or one a "%25" gave) as "%25", an IPv6 address in brackets, and
+// the path percent-encoded, ':' included, since a "://" anywhere would
+// make ParseServerURL (as docker-credential-helpers) look for a scheme.
 func (r Registry) String() string {
-	host := r.Host
+	host := strings.ReplaceAll(r.Host, "%", "%25")
 	if strings.Contains(host, ":") {
-		host = "[" + strings.ReplaceAll(host, "%", "%25") + "]"
+		host = "[" + host + "]"
 	}
 	if r.Port != "" {
 		host += ":" + r.Port
 	}
-	return host + (&url.URL{Path: r.Path}).EscapedPath()
+	return host + strings.ReplaceAll((&url.URL{Path: r.Path}).EscapedPath(), ":", "%3A")
 }

@@ -92,6 +92,8 @@ func TestRegistryStringParsesBack(t *testing.T) {
 		"https://h/a%2Fb/%252F":             "h/a/b/%252F",
 		"https://h/v2/a%3Fb%20c":            "h/v2/a%3Fb%20c",
 		"https://[fe80::1%25eth0]:5000/v2/": "[fe80::1%25eth0]:5000/v2",
+		"h%25x:5000":                        "h%25x:5000",
+		"h/:/%2Fx":                          "h/%3A//x",
 	} {
 		r, err := ParseServerURL(in)
 		if err != nil || r.String() != want {
