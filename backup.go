@@ -214,21 +214,46 @@ func (s *Store) ImportReport(ctx context.Context, r io.Reader, passphrase []byte
 // accepts, base64-encoded, with room for its names.
 const maxExportLine = 2*MaxValueBytesLimit + 1<<20
 
+// importMaxWorkFactor is the largest scrypt work factor (log2 N) an
+// import accepts: age's own default, 22 (about 15 s and 4 GiB), well above
+// the 18 that Export writes. Tests lower it.
+var importMaxWorkFactor = 22
+
 func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte) (ImportResult, error) {
-	var res ImportResult
 	identity, err := age.NewScryptIdentity(string(passphrase))
 	if err != nil {
-		return res, err
+		return ImportResult{}, err
 	}
+	identity.SetMaxWorkFactor(importMaxWorkFactor)
 	ar, err := age.Decrypt(r, identity)
 	var noMatch *age.NoIdentityMatchError
 	if errors.As(err, &noMatch) {
-		return res, fmt.Errorf("%w: the passphrase does not open this export", ErrWrongPasscode)
+		return ImportResult{}, fmt.Errorf("%w: the passphrase does not open this export", ErrWrongPasscode)
 	}
 	if err != nil {
-		return res, fmt.Errorf("%w: not a securestore export: %v", ErrCorrupt, err)
+		return ImportResult{}, fmt.Errorf("%w: not a securestore export: %v", ErrCorrupt, err)
 	}
-	lines := bufio.NewScanner(ar)
+	// One transaction per target store, committed together once the
+	// trailer has proved the file complete.
+	imp := &importer{s: s, txs: map[*vault]*storage.Tx{}}
+	defer imp.rollback()
+	res, err := readExport(ar, func(it *exportItem, class Accessibility) (bool, error) {
+		return imp.put(ctx, it, class)
+	})
+	if err != nil {
+		return res, err
+	}
+	return res, imp.commit()
+}
+
+// readExport reads the plaintext of an export: the header, the items,
+// each handed to put once its class and names are known to be valid, and
+// the trailer. put reports whether it restored the item or skipped it. A
+// nil error means that the trailer was there, counted every item, and
+// ended the file: only then may what put wrote be kept.
+func readExport(r io.Reader, put func(it *exportItem, class Accessibility) (restored bool, err error)) (ImportResult, error) {
+	var res ImportResult
+	lines := bufio.NewScanner(r)
 	lines.Buffer(make([]byte, 64<<10), maxExportLine)
 	damaged := func(what string) error { return fmt.Errorf("%w: the export is damaged: %s", ErrCorrupt, what) }
 
@@ -240,10 +265,6 @@ func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte)
 		return res, fmt.Errorf("%w: export format version %d is newer than this program", ErrCorrupt, hdr.Version)
 	}
 
-	// One transaction per target store, committed together once the
-	// trailer has proved the file complete.
-	imp := &importer{s: s, txs: map[*vault]*storage.Tx{}}
-	defer imp.rollback()
 	for lines.Scan() {
 		var it exportItem
 		if err := json.Unmarshal(lines.Bytes(), &it); err != nil {
@@ -259,9 +280,13 @@ func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte)
 			if err := lines.Err(); err != nil {
 				return res, damaged(err.Error())
 			}
-			return res, imp.commit()
+			return res, nil
 		}
-		restored, err := imp.put(ctx, &it)
+		class, err := checkExportItem(&it)
+		if err != nil {
+			return res, err
+		}
+		restored, err := put(&it, class)
 		if err != nil {
 			return res, err
 		}
@@ -277,23 +302,31 @@ func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte)
 	return res, damaged("it ends before its trailer")
 }
 
+// checkExportItem returns the class of an item of an export, after
+// checking that the class is one and that its service and key are valid
+// names.
+func checkExportItem(it *exportItem) (Accessibility, error) {
+	class, err := ParseAccessibility(it.Class)
+	if err != nil {
+		return 0, fmt.Errorf("%w: the export is damaged: unknown class", ErrCorrupt)
+	}
+	for _, n := range []struct{ what, name string }{{"service", it.Service}, {"key", it.Key}} {
+		if err := validName(n.what, n.name); err != nil {
+			return 0, fmt.Errorf("%w: the export is damaged: %v", ErrCorrupt, err)
+		}
+	}
+	return class, nil
+}
+
 // importer writes imported items into one open transaction per store.
 type importer struct {
 	s   *Store
 	txs map[*vault]*storage.Tx
 }
 
-// put writes one item, or reports that it must be skipped.
-func (imp *importer) put(ctx context.Context, it *exportItem) (restored bool, err error) {
-	class, err := ParseAccessibility(it.Class)
-	if err != nil {
-		return false, fmt.Errorf("%w: the export is damaged: unknown class", ErrCorrupt)
-	}
-	for _, n := range []struct{ what, name string }{{"service", it.Service}, {"key", it.Key}} {
-		if err := validName(n.what, n.name); err != nil {
-			return false, fmt.Errorf("%w: the export is damaged: %v", ErrCorrupt, err)
-		}
-	}
+// put writes one item of class (checked by checkExportItem), or reports
+// that it must be skipped.
+func (imp *importer) put(ctx context.Context, it *exportItem, class Accessibility) (restored bool, err error) {
 	v, err := imp.s.vault(ctx, it.Group)
 	if err != nil {
 		return false, err

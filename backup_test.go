@@ -15,7 +15,7 @@ import (
 // cheapKDFs makes passcodes and export passphrases cheap to derive until
 // the test ends: these tests are about what is exported, not about the
 // cost of guessing.
-func cheapKDFs(t *testing.T) {
+func cheapKDFs(t testing.TB) {
 	saved := exportWorkFactor
 	exportWorkFactor = 10
 	restore := passcode.UseFastParamsForTests()

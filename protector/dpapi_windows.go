@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -57,15 +56,6 @@ func (d DPAPI) Available(ctx context.Context) error {
 	return nil
 }
 
-// The blob: "SSDP" | version 1 | uint32 big-endian n | n bytes of DPAPI
-// output (the protected KEK) | the device key sealed under the KEK.
-const (
-	dpapiMagic   = "SSDP"
-	dpapiVersion = 1
-	dpapiHeader  = len(dpapiMagic) + 1 + 4
-	dpapiKEKSize = 32
-)
-
 // Wrap implements Protector.
 func (d DPAPI) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error) {
 	kek := make([]byte, dpapiKEKSize)
@@ -85,12 +75,7 @@ func (d DPAPI) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	blob := make([]byte, dpapiHeader, dpapiHeader+len(protected)+len(sealed))
-	copy(blob, dpapiMagic)
-	blob[len(dpapiMagic)] = dpapiVersion
-	binary.BigEndian.PutUint32(blob[len(dpapiMagic)+1:], uint32(len(protected)))
-	blob = append(blob, protected...)
-	return append(blob, sealed...), nil
+	return appendDPAPIBlob(protected, sealed), nil
 }
 
 // Unwrap implements Protector.
@@ -98,15 +83,11 @@ func (d DPAPI) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]byte, er
 	corrupt := func(why string) error {
 		return fmt.Errorf("dpapi protector: the wrapped device key of %s %s: %w", scope.Store, why, ErrKeyCorrupt)
 	}
-	if len(blob) < dpapiHeader || string(blob[:len(dpapiMagic)]) != dpapiMagic || blob[len(dpapiMagic)] != dpapiVersion {
-		return nil, corrupt("is not a DPAPI blob of this version")
+	protected, sealed, why := splitDPAPIBlob(blob)
+	if why != "" {
+		return nil, corrupt(why)
 	}
-	n := binary.BigEndian.Uint32(blob[len(dpapiMagic)+1:])
-	if n == 0 || uint64(n) > uint64(len(blob)-dpapiHeader) {
-		return nil, corrupt("is truncated")
-	}
-	protected := bytes.Clone(blob[dpapiHeader : dpapiHeader+int(n)])
-	sealed := blob[dpapiHeader+int(n):]
+	protected = bytes.Clone(protected) // the call owns its copy (see callOS)
 	kek, err := callOS(ctx, "CryptUnprotectData", func() ([]byte, error) {
 		return dpapiUnprotect(protected, dpapiEntropy(scope))
 	}, func(k []byte) { clear(k) })

@@ -117,20 +117,14 @@ func createKeyFile(dir string) (*keyFile, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	b.WriteString(keyFileMagic)
-	b.WriteByte(keyFileVersion)
-	b.WriteByte(byte(len(binding)))
-	b.WriteString(binding)
-	b.Write(secret)
-	b.Write(machineCheck(secret, machine))
-	sum := sha256.Sum256(b.Bytes())
-	b.Write(sum[:])
+	data := encodeKeyFile(binding, secret, machineCheck(secret, machine))
+	clear(secret)
 	path := filepath.Join(dir, KeyFileName)
-	if _, err := fsutil.CreateOnce(path, b.Bytes()); err != nil {
+	if _, err := fsutil.CreateOnce(path, data); err != nil {
+		clear(data)
 		return nil, fmt.Errorf("file protector: create %s: %w", path, err)
 	}
-	clear(b.Bytes())
+	clear(data)
 	// Whether this process or a concurrent one created it, read back the
 	// file that is in place now.
 	return loadKeyFile(dir)
@@ -149,21 +143,10 @@ func loadKeyFile(dir string) (*keyFile, error) {
 		return nil, fmt.Errorf("file protector: %w", err)
 	}
 	defer clear(data)
-	corrupt := fmt.Errorf("file protector: %s is damaged: %w", path, ErrKeyCorrupt)
-	if len(data) < 6 || string(data[:4]) != keyFileMagic || data[4] != keyFileVersion {
-		return nil, corrupt
+	binding, secret, check, ok := parseKeyFile(data)
+	if !ok {
+		return nil, fmt.Errorf("file protector: %s is damaged: %w", path, ErrKeyCorrupt)
 	}
-	bl := int(data[5])
-	if len(data) != 6+bl+secretSize+2*sha256.Size {
-		return nil, corrupt
-	}
-	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if want := sha256.Sum256(body); !hmac.Equal(want[:], sum) {
-		return nil, corrupt
-	}
-	binding := string(data[6 : 6+bl])
-	secret := bytes.Clone(data[6+bl : 6+bl+secretSize])
-	check := data[6+bl+secretSize : 6+bl+secretSize+sha256.Size]
 	machine, err := readMachineID(binding)
 	if err != nil {
 		clear(secret)
@@ -178,4 +161,41 @@ func loadKeyFile(dir string) (*keyFile, error) {
 	}
 	fsutil.RemoveStaleTemps(path, time.Minute)
 	return &keyFile{path: path, binding: binding, secret: secret, machine: machine}, nil
+}
+
+// encodeKeyFile lays out a key file: header, binding, secret, check and
+// the SHA-256 sum of all that. The caller wipes the result.
+func encodeKeyFile(binding string, secret, check []byte) []byte {
+	b := make([]byte, 0, 6+len(binding)+len(secret)+len(check)+sha256.Size)
+	b = append(b, keyFileMagic...)
+	b = append(b, keyFileVersion, byte(len(binding)))
+	b = append(b, binding...)
+	b = append(b, secret...)
+	b = append(b, check...)
+	sum := sha256.Sum256(b)
+	return append(b, sum[:]...)
+}
+
+// parseKeyFile splits the bytes of a key file into its binding, secret
+// (a copy, which the caller wipes) and machine check, after checking the
+// magic, version, length and sum. It reads nothing else: whether the
+// binding names a machine identity, and whether the check matches it, is
+// loadKeyFile's business. ok is false for anything but a well-formed,
+// undamaged file; a damaged file gets no more specific diagnosis.
+func parseKeyFile(data []byte) (binding string, secret, check []byte, ok bool) {
+	if len(data) < 6 || string(data[:4]) != keyFileMagic || data[4] != keyFileVersion {
+		return "", nil, nil, false
+	}
+	bl := int(data[5])
+	if len(data) != 6+bl+secretSize+2*sha256.Size {
+		return "", nil, nil, false
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if want := sha256.Sum256(body); !hmac.Equal(want[:], sum) {
+		return "", nil, nil, false
+	}
+	binding = string(data[6 : 6+bl])
+	secret = bytes.Clone(data[6+bl : 6+bl+secretSize])
+	check = bytes.Clone(data[6+bl+secretSize : 6+bl+secretSize+sha256.Size])
+	return binding, secret, check, true
 }

@@ -19,7 +19,7 @@ import (
 // "machine-id", that reads *id (an error when *id is ""), for the rest of
 // the test. Tests that use it change a package variable: none runs in
 // parallel.
-func fakeMachine(t *testing.T, id string) *string {
+func fakeMachine(t testing.TB, id string) *string {
 	t.Helper()
 	saved := machineIDSources
 	t.Cleanup(func() { machineIDSources = saved })

@@ -38,14 +38,8 @@ func (Keychain) Name() string { return "keychain" }
 // protector adds.
 const KeychainService = "securestore"
 
-// The blob: "SSKC" | version 1 | id[16]. The item's account is
-// "STORE/ID" with ID in hex.
-const (
-	keychainMagic   = "SSKC"
-	keychainVersion = 1
-	keychainIDSize  = 16
-)
-
+// keychainAccount is the account of item id of scope's store: "STORE/ID"
+// with ID in hex. The blob (keychain_blob.go) holds the id.
 func keychainAccount(scope Scope, id []byte) string {
 	return scope.Store + "/" + hex.EncodeToString(id)
 }
@@ -94,8 +88,7 @@ func (Keychain) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, erro
 	if err != nil {
 		return nil, fmt.Errorf("keychain protector: add the device key of %s: %w", scope.Store, err)
 	}
-	blob := append([]byte(keychainMagic), keychainVersion)
-	return append(blob, id...), nil
+	return appendKeychainBlob(id), nil
 }
 
 // Unwrap implements Protector: it reads the item the blob names.
@@ -148,12 +141,12 @@ func (Keychain) Describe(Scope) Description {
 }
 
 func keychainID(scope Scope, blob []byte) ([]byte, error) {
-	if len(blob) != len(keychainMagic)+1+keychainIDSize || string(blob[:len(keychainMagic)]) != keychainMagic ||
-		blob[len(keychainMagic)] != keychainVersion {
+	id, ok := splitKeychainBlob(blob)
+	if !ok {
 		return nil, fmt.Errorf("keychain protector: the wrapped device key of %s is not a keychain reference: %w",
 			scope.Store, ErrKeyCorrupt)
 	}
-	return blob[len(keychainMagic)+1:], nil
+	return id, nil
 }
 
 // The Security framework and CoreFoundation, loaded on first use.

@@ -55,6 +55,9 @@ func DecodeFields(tag, s string, n int) ([]string, error) {
 		if !ok || digits == "" || len(digits) > 5 || strings.Trim(digits, "0123456789") != "" {
 			return nil, fmt.Errorf("%w: field %d has no length", ErrMalformed, i)
 		}
+		if len(digits) > 1 && digits[0] == '0' { // EncodeFields writes none: one encoding per value
+			return nil, fmt.Errorf("%w: field %d has a length with a leading zero", ErrMalformed, i)
+		}
 		size, _ := strconv.Atoi(digits) // at most 5 digits: cannot overflow
 		if size > len(after) {
 			return nil, fmt.Errorf("%w: field %d is cut short", ErrMalformed, i)

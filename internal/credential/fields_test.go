@@ -47,6 +47,7 @@ func TestDecodeFieldsMalformed(t *testing.T) {
 		"git1;1:a,1:bextra", // bytes after
 		"git1;+1:a,1:b",     // a sign is not a digit
 		"git1;1 :a,1:b",     // nor a space
+		"git1;01:a,1:b",     // a leading zero: not the one encoding
 	} {
 		got, err := DecodeFields("git1", s, 2)
 		if !errors.Is(err, ErrMalformed) {

@@ -117,12 +117,17 @@ func (f Failures) Delay() time.Duration {
 	return min(time.Second<<shift, MaxDelay)
 }
 
-// Wait is how long an attempt made at now must still wait.
+// Wait is how long an attempt made at now must still wait: what is left
+// of Delay since the latest failure, and never more than Delay itself. A
+// latest failure that lies in the future (the clock was set back since,
+// or the record was altered) would otherwise make the wait as long as the
+// clock is wrong, up to centuries.
 func (f Failures) Wait(now time.Time) time.Duration {
 	if f.Count == 0 {
 		return 0
 	}
-	return max(f.Last.Add(f.Delay()).Sub(now), 0)
+	d := f.Delay()
+	return min(max(f.Last.Add(d).Sub(now), 0), d)
 }
 
 // Encode serialises f: u32 count ‖ i64 unix nanoseconds of the last failure.

@@ -67,3 +67,13 @@ func TestKey(t *testing.T) {
 		t.Fatalf("the default uses %d KiB; the floor is 64 MiB", Default.Memory)
 	}
 }
+
+// TestWaitClockSetBack: a failure recorded while the clock ran a day
+// ahead costs the next attempt the delay, not the day.
+func TestWaitClockSetBack(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	f := Failures{Count: 5, Last: now.Add(24 * time.Hour)}
+	if got := f.Wait(now); got != f.Delay() {
+		t.Errorf("Wait with the latest failure a day ahead = %v, want the delay %v", got, f.Delay())
+	}
+}

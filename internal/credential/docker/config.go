@@ -79,14 +79,28 @@ func ParseConfig(data []byte) (cfg *Config, problems []error, err error) {
 		}
 		return nil, nil, fmt.Errorf("%w: the file is not a JSON object", ErrBadInput)
 	}
+	// Docker's loader (encoding/json into its ConfigFile) matches names
+	// in any case, the last of two spellings winning. Which one is last
+	// is lost in a map, so a file that spells these two otherwise is
+	// refused rather than half read.
+	for k := range cfg.top {
+		for _, name := range []string{"auths", "credsStore"} {
+			if k != name && strings.EqualFold(k, name) {
+				return nil, nil, fmt.Errorf("%w: docker reads the key %q as %q; write it %q", ErrBadInput, k, name, name)
+			}
+		}
+	}
+	// The entries as raw JSON too: entryCredentials reads them as docker
+	// does, which needs their keys in the file's order.
+	var entries map[string]json.RawMessage
 	if raw, ok := cfg.top["auths"]; ok {
-		if err := json.Unmarshal(raw, &cfg.auths); err != nil {
+		if json.Unmarshal(raw, &cfg.auths) != nil || json.Unmarshal(raw, &entries) != nil {
 			return nil, nil, fmt.Errorf("%w: \"auths\" is not an object of objects", ErrBadInput)
 		}
 	}
 	registries := map[string]string{} // item key → first server URL
 	for _, serverURL := range slices.Sorted(maps.Keys(cfg.auths)) {
-		c, found, err := entryCredentials(serverURL, cfg.auths[serverURL])
+		c, found, err := entryCredentials(serverURL, entries[serverURL])
 		if err != nil {
 			problems = append(problems, &ConfigError{serverURL, err.Error()})
 			continue
@@ -116,36 +130,36 @@ func ParseConfig(data []byte) (cfg *Config, problems []error, err error) {
 	return cfg, problems, nil
 }
 
+// authEntry is what docker's loader reads of an auths entry: the
+// credential fields of its types.AuthConfig (github.com/docker/cli).
+// encoding/json matches their names in any case, and of two spellings of
+// one field the later wins, as it does for docker.
+type authEntry struct {
+	Auth          string `json:"auth"`
+	IdentityToken string `json:"identitytoken"`
+	Username      string `json:"username"`
+	Password      string `json:"password"`
+	RegistryToken string `json:"registrytoken"`
+}
+
 // entryCredentials reads the credential of one auths entry, as docker's
 // config loader does. found is false for an entry without one.
-func entryCredentials(serverURL string, entry map[string]json.RawMessage) (c Credentials, found bool, err error) {
-	str := func(field string) (string, error) {
-		raw, ok := entry[field]
-		if !ok {
-			return "", nil
+func entryCredentials(serverURL string, entry json.RawMessage) (c Credentials, found bool, err error) {
+	var e authEntry
+	if err := json.Unmarshal(entry, &e); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			return Credentials{}, false, fmt.Errorf("%q is not a string", typ.Field)
 		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", fmt.Errorf("%q is not a string", field)
-		}
-		return s, nil
+		return Credentials{}, false, errors.New("the entry is not an object of strings")
 	}
-	var fields [5]string
-	for i, f := range []string{"auth", "identitytoken", "username", "password", "registrytoken"} {
-		if fields[i], err = str(f); err != nil {
-			return Credentials{}, false, err
-		}
-	}
-	auth, identityToken, username, password, registryToken := fields[0], fields[1], fields[2], fields[3], fields[4]
-	if registryToken != "" {
+	if e.RegistryToken != "" {
 		return Credentials{}, false, errors.New(`it holds a "registrytoken", which credential helpers cannot store`)
 	}
-	c.ServerURL = serverURL
-	switch {
-	case identityToken != "":
-		c.Username, c.Secret = tokenUsername, identityToken
-	case auth != "":
-		decoded, err := base64.StdEncoding.DecodeString(auth)
+	// Docker decodes "auth" whenever it is there, and fails to load the
+	// whole file if it does not decode, even beside an identity token.
+	if e.Auth != "" {
+		decoded, err := base64.StdEncoding.DecodeString(e.Auth)
 		if err != nil {
 			return Credentials{}, false, errors.New(`"auth" is not base64`)
 		}
@@ -153,9 +167,17 @@ func entryCredentials(serverURL string, entry map[string]json.RawMessage) (c Cre
 		if !ok {
 			return Credentials{}, false, errors.New(`"auth" does not decode to user:password`)
 		}
-		c.Username, c.Secret = string(user), strings.Trim(string(pass), "\x00")
-	case username != "" || password != "":
-		c.Username, c.Secret = username, password
+		if len(user) == 0 {
+			return Credentials{}, false, errors.New("the user name is empty")
+		}
+		e.Username, e.Password = string(user), strings.Trim(string(pass), "\x00")
+	}
+	c.ServerURL = serverURL
+	switch {
+	case e.IdentityToken != "":
+		c.Username, c.Secret = tokenUsername, e.IdentityToken
+	case e.Username != "" || e.Password != "":
+		c.Username, c.Secret = e.Username, e.Password
 	default:
 		return Credentials{}, false, nil
 	}
@@ -193,8 +215,11 @@ func (h *Helper) Import(ctx context.Context, cfg *Config) error {
 // replaced, "" for none.
 func (cfg *Config) WithoutCredentials() (data []byte, previous string, err error) {
 	for _, c := range cfg.Credentials {
-		for _, f := range secretFields {
-			delete(cfg.auths[c.ServerURL], f)
+		entry := cfg.auths[c.ServerURL]
+		for k := range entry {
+			if slices.ContainsFunc(secretFields, func(f string) bool { return strings.EqualFold(k, f) }) {
+				delete(entry, k) // in any spelling docker reads
+			}
 		}
 	}
 	if raw, ok := cfg.top["credsStore"]; ok {

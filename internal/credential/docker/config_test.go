@@ -158,3 +158,31 @@ func TestImportAndRewrite(t *testing.T) {
 		t.Errorf("previous credsStore = %q, want desktop", previous)
 	}
 }
+
+// TestParseConfigSpellings: docker's loader reads field names in any case,
+// so the import does too; top-level keys it would read in another case
+// are refused, since which spelling docker uses cannot be told here.
+func TestParseConfigSpellings(t *testing.T) {
+	cfg, problems, err := ParseConfig([]byte(`{"auths": {"r.example": {"Auth": "` + b64("u:s3cret") + `", "EMAIL": "e"}}}`))
+	if err != nil || len(problems) != 0 || len(cfg.Credentials) != 1 || cfg.Credentials[0] != (Credentials{"r.example", "u", "s3cret"}) {
+		t.Fatalf("ParseConfig with \"Auth\": %+v, %v, %v", cfg, problems, err)
+	}
+	data, _, err := cfg.WithoutCredentials()
+	if err != nil || strings.Contains(string(data), "s3cret") || !strings.Contains(string(data), `"EMAIL": "e"`) {
+		t.Errorf("rewritten: %s, %v", data, err)
+	}
+	for _, bad := range []string{`{"Auths": {}}`, `{"auths": {}, "CredsStore": "desktop"}`} {
+		if _, _, err := ParseConfig([]byte(bad)); !errors.Is(err, ErrBadInput) {
+			t.Errorf("ParseConfig(%s): %v, want ErrBadInput", bad, err)
+		}
+	}
+}
+
+// TestParseConfigBadAuthBesideToken: docker fails to load a file whose
+// "auth" does not decode, identity token or not; the import reports it.
+func TestParseConfigBadAuthBesideToken(t *testing.T) {
+	_, problems, err := ParseConfig([]byte(`{"auths": {"r.example": {"auth": "not base64", "identitytoken": "s3cret"}}}`))
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0].Error(), `"auth" is not base64`) {
+		t.Errorf("ParseConfig: %v, %v; want one problem", problems, err)
+	}
+}

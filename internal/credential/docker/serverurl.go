@@ -30,8 +30,24 @@ var ErrBadServerURL = errors.New("bad server URL")
 // that "host:port/path" has a host; the scheme, if any, must be http or
 // https; the host must not be empty; the query and fragment are dropped.
 // It also refuses a user name or password in the URL: those belong in
-// Username and Secret, and a server URL is printed by list.
+// Username and Secret, and a server URL is printed by list; and a URL
+// whose registry has no spelling that reads back as itself (an IPv6 zone
+// with bytes beyond ASCII, which net/url cannot write back), so that
+// normalising is idempotent for every URL it accepts.
 func ParseServerURL(serverURL string) (Registry, error) {
+	r, err := parseServerURL(serverURL)
+	if err != nil {
+		return Registry{}, err
+	}
+	if again, err := parseServerURL(r.String()); err != nil || again != r {
+		return Registry{}, fmt.Errorf("%w: its host name cannot be written back as a URL", ErrBadServerURL)
+	}
+	return r, nil
+}
+
+// parseServerURL is ParseServerURL without the check that the registry
+// reads back.
+func parseServerURL(serverURL string) (Registry, error) {
 	s := serverURL
 	if !strings.Contains(s, "://") && !strings.HasPrefix(s, "//") {
 		s = "//" + s
@@ -54,6 +70,11 @@ func ParseServerURL(serverURL string) (Registry, error) {
 	if u.Hostname() == "" {
 		return Registry{}, fmt.Errorf("%w: no host name", ErrBadServerURL)
 	}
+	// url.Parse takes "::1:5000" as host "::1" and port 5000: an IPv6
+	// address needs brackets, as in "[::1]:5000", to be read one way.
+	if strings.Contains(u.Hostname(), ":") && !strings.HasPrefix(u.Host, "[") {
+		return Registry{}, fmt.Errorf("%w: the host name holds a ':' (write an IPv6 address in brackets)", ErrBadServerURL)
+	}
 	return Registry{
 		Host: strings.ToLower(u.Hostname()),
 		Port: u.Port(),
@@ -61,7 +82,12 @@ func ParseServerURL(serverURL string) (Registry, error) {
 	}, nil
 }
 
-// String is the registry in the form "host[:port][/path]".
+// String is the registry in the form "host[:port][/path]", escaped so
+// that ParseServerURL reads it back as r: an IPv6 address in brackets,
+// the host escaped as net/url escapes a URL's host (so '%', a space in an
+// IPv6 zone, or a non-ASCII byte come back as they went), and the path
+// percent-encoded, ':' included, since a "://" anywhere would make
+// ParseServerURL (as docker-credential-helpers) look for a scheme.
 func (r Registry) String() string {
 	host := r.Host
 	if strings.Contains(host, ":") {
@@ -70,5 +96,6 @@ func (r Registry) String() string {
 	if r.Port != "" {
 		host += ":" + r.Port
 	}
-	return host + r.Path
+	host = strings.TrimPrefix((&url.URL{Host: host}).String(), "//")
+	return host + strings.ReplaceAll((&url.URL{Path: r.Path}).EscapedPath(), ":", "%3A")
 }

@@ -84,3 +84,32 @@ func TestKeySameRegistry(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryStringParsesBack: String escapes what ParseServerURL
+// decoded, so that the registry it names is the same one.
+func TestRegistryStringParsesBack(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://h/a%2Fb/%252F":             "h/a/b/%252F",
+		"https://h/v2/a%3Fb%20c":            "h/v2/a%3Fb%20c",
+		"https://[fe80::1%25eth0]:5000/v2/": "[fe80::1%25eth0]:5000/v2",
+		"h%25x:5000":                        "h%25x:5000",
+		"h/:/%2Fx":                          "h/%3A//x",
+		"https://[fe80::1%25%20]/":          "[fe80::1%25%20]",
+		"%C3%A9.example":                    "%C3%A9.example",
+	} {
+		r, err := ParseServerURL(in)
+		if err != nil || r.String() != want {
+			t.Errorf("ParseServerURL(%q).String() = %q, %v; want %q", in, r.String(), err, want)
+			continue
+		}
+		if again, err := ParseServerURL(r.String()); err != nil || again != r {
+			t.Errorf("ParseServerURL(%q) = %+v, %v; want %+v", r.String(), again, err, r)
+		}
+	}
+	if r, err := ParseServerURL("[::%25\xc3]"); !errors.Is(err, ErrBadServerURL) {
+		t.Errorf("ParseServerURL of a non-ASCII zone = %+v, %v; want ErrBadServerURL (net/url cannot write it back)", r, err)
+	}
+	if r, err := ParseServerURL("::0"); !errors.Is(err, ErrBadServerURL) {
+		t.Errorf("ParseServerURL(\"::0\") = %+v, %v; want ErrBadServerURL (IPv6 needs brackets)", r, err)
+	}
+}

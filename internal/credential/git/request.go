@@ -100,6 +100,9 @@ func (c *Credential) setLine(line string) error {
 	if !ok {
 		return errors.New("no '=' in the line")
 	}
+	if strings.IndexByte(key, 0) >= 0 {
+		return errors.New("the key holds a NUL byte")
+	}
 	if strings.IndexByte(value, 0) >= 0 {
 		return fmt.Errorf("the value of %q holds a NUL byte", key)
 	}

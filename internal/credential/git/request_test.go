@@ -45,6 +45,7 @@ func TestParseRequestErrors(t *testing.T) {
 	tests := []struct{ name, in, msg string }{
 		{"no equals sign", "protocol=https\nhunter2-password-pasted\n", "line 2: no '='"},
 		{"NUL", "password=s3c\x00ret\n", `line 1: the value of "password" holds a NUL byte`},
+		{"NUL in an unknown key", "protocol=https\nx-s3c\x00ret=1\n", "line 2: the key holds a NUL byte"},
 		{"bad url", "url=s3cret-no-scheme\n", "line 1: url: bad credential URL: no scheme"},
 		{"newline in url", "url=https://u:s3cret%0a@h\n", "line 1: url: bad credential URL: the password holds a newline"},
 		{"long line", "password=" + strings.Repeat("s", MaxLineBytes) + "\n", "line 1 is longer than"},
