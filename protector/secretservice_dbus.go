@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -98,18 +99,34 @@ func (c *ssClient) property(o dbus.BusObject, iface, name string, out any) error
 	return dbus.Store([]any{v.Value()}, out)
 }
 
+// aliasRetries are the pauses before asking again for a default alias
+// that the service says is not there. gnome-keyring 42 answers "no such
+// alias" now and then while many clients create items at once (seen once
+// in CI: the collection it had named a moment before, and named again a
+// moment after); a keyring that really has no default collection is still
+// reported, 150 ms later.
+var aliasRetries = []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 100 * time.Millisecond}
+
 // defaultCollection returns the collection behind the "default" alias (the
 // "login" keyring of GNOME, KWallet's default wallet, ...).
 func (c *ssClient) defaultCollection() (dbus.ObjectPath, error) {
-	var coll dbus.ObjectPath
-	if err := c.call(c.svc, ssIfService+".ReadAlias", "default").Store(&coll); err != nil {
-		return "", ssErr(c.ctx, "read the default collection", err)
-	}
-	if coll == ssNoPrompt {
+	for attempt := 0; ; attempt++ {
+		var coll dbus.ObjectPath
+		if err := c.call(c.svc, ssIfService+".ReadAlias", "default").Store(&coll); err != nil {
+			return "", ssErr(c.ctx, "read the default collection", err)
+		}
+		if coll != ssNoPrompt {
+			return coll, nil
+		}
+		if attempt < len(aliasRetries) {
+			if err := sleepCtx(c.ctx, aliasRetries[attempt]); err != nil {
+				return "", ssErr(c.ctx, "read the default collection", err)
+			}
+			continue
+		}
 		return "", fmt.Errorf("secretservice protector: the Secret Service has no default collection "+
 			"(create a default keyring in your keyring app): %w", ErrUnavailable)
 	}
-	return coll, nil
 }
 
 // ensureUnlocked unlocks the objects that are locked, through the service's
