@@ -52,16 +52,3 @@ func callOS[T any](ctx context.Context, what string, call func() (T, error), dis
 		return zero, fmt.Errorf("%s did not return in time: %w", what, ctx.Err())
 	}
 }
-
-// sleepCtx waits for d, or until ctx ends, whichever comes first, and
-// returns ctx's error in the second case.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -107,6 +107,19 @@ func (c *ssClient) property(o dbus.BusObject, iface, name string, out any) error
 // reported, 150 ms later.
 var aliasRetries = []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 100 * time.Millisecond}
 
+// sleepCtx waits for d, or until ctx ends, whichever comes first, and
+// returns ctx's error in the second case.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // defaultCollection returns the collection behind the "default" alias (the
 // "login" keyring of GNOME, KWallet's default wallet, ...).
 func (c *ssClient) defaultCollection() (dbus.ObjectPath, error) {
