@@ -12,6 +12,7 @@ import (
 	"github.com/securestore-go/securestore/internal/keys"
 	"github.com/securestore-go/securestore/internal/passcode"
 	"github.com/securestore-go/securestore/internal/storage"
+	"github.com/securestore-go/securestore/internal/wait"
 )
 
 // SetPasscode sets, changes or removes the passcode of the app's store.
@@ -108,18 +109,7 @@ type clock struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-var realClock = clock{now: time.Now, sleep: sleepContext}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+var realClock = clock{now: time.Now, sleep: wait.For}
 
 // passcodeState is what a vault's database says about its passcode.
 type passcodeState struct {

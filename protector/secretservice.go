@@ -223,7 +223,7 @@ func (p SecretService) readKEK(c *ssClient, sess *ssSession, scope Scope, id [ss
 // readKEKFound is readKEK with its SearchItems call already sent.
 func (p SecretService) readKEKFound(c *ssClient, sess *ssSession, scope Scope, id [ssIDSize]byte, search *dbus.Call) ([]byte, error) {
 	var unlocked, locked []dbus.ObjectPath
-	if err := wait(search).Store(&unlocked, &locked); err != nil {
+	if err := reply(search).Store(&unlocked, &locked); err != nil {
 		return nil, ssErr(c.ctx, "search the keyring", err)
 	}
 	switch n := len(unlocked) + len(locked); {

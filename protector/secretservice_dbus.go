@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/securestore-go/securestore/internal/wait"
 )
 
 // The freedesktop.org Secret Service API, as much of it as the
@@ -107,19 +109,6 @@ func (c *ssClient) property(o dbus.BusObject, iface, name string, out any) error
 // reported, 150 ms later.
 var aliasRetries = []time.Duration{10 * time.Millisecond, 40 * time.Millisecond, 100 * time.Millisecond}
 
-// sleepCtx waits for d, or until ctx ends, whichever comes first, and
-// returns ctx's error in the second case.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // defaultCollection returns the collection behind the "default" alias (the
 // "login" keyring of GNOME, KWallet's default wallet, ...).
 func (c *ssClient) defaultCollection() (dbus.ObjectPath, error) {
@@ -132,7 +121,7 @@ func (c *ssClient) defaultCollection() (dbus.ObjectPath, error) {
 			return coll, nil
 		}
 		if attempt < len(aliasRetries) {
-			if err := sleepCtx(c.ctx, aliasRetries[attempt]); err != nil {
+			if err := wait.For(c.ctx, aliasRetries[attempt]); err != nil {
 				return "", ssErr(c.ctx, "read the default collection", err)
 			}
 			continue
@@ -372,10 +361,10 @@ func (s *ssSession) decode(sec ssSecret) ([]byte, error) {
 
 // start sends a call without waiting for its reply, so that calls that do
 // not depend on each other share a round trip; the reply is read with
-// wait. The client's context bounds it like any call.
+// reply. The client's context bounds it like any call.
 func (c *ssClient) start(o dbus.BusObject, method string, args ...any) *dbus.Call {
 	return o.GoWithContext(c.ctx, method, 0, nil, args...)
 }
 
-// wait waits for a started call's reply.
-func wait(call *dbus.Call) *dbus.Call { return <-call.Done }
+// reply waits for a started call's reply.
+func reply(call *dbus.Call) *dbus.Call { return <-call.Done }
