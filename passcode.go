@@ -3,8 +3,6 @@ package securestore
 import (
 	"bytes"
 	"context"
-	"crypto/hkdf"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -145,18 +143,11 @@ func (v *vault) readPasscodeState(ctx context.Context) (*passcodeState, error) {
 	return st, storageErr(err)
 }
 
-// passcodeKEK mixes the passcode key with the device key, so that the
-// passcode cannot be guessed offline without the device key (which the
-// protector holds). It wipes pk; the caller wipes the result.
+// passcodeKEK derives this store's passcode KEK from the passcode key pk
+// (keys.PasscodeKEK). It wipes pk; the caller wipes the result.
 func (v *vault) passcodeKEK(pk []byte) []byte {
 	defer keys.Wipe(pk)
-	secret := append(bytes.Clone(v.device), pk...)
-	defer keys.Wipe(secret)
-	k, err := hkdf.Key(sha256.New, secret, nil, "securestore passcode kek v1\x00"+v.id, keys.Size)
-	if err != nil {
-		panic(err)
-	}
-	return k
+	return keys.PasscodeKEK(v.device, pk, v.id)
 }
 
 // checkPasscode waits out the wrong-passcode delay, then unwraps the

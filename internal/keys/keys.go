@@ -3,6 +3,7 @@
 //	device key (from the protector)
 //	  ├─ metadata key (HKDF) → item ids, service tags, encrypted names
 //	  ├─ device KEK   (HKDF) → wraps the class keys that need only the device key
+//	  ├─ passcode KEK (HKDF of device key ‖ passcode key) → wraps the others while a passcode is set
 //	  └─ class keys   random, one per accessibility class, stored wrapped
 //
 // Everything here is pure computation; storage and locking live elsewhere.
@@ -118,6 +119,19 @@ func (m *Metadata) Wipe() {
 // key alone.
 func DeviceKEK(device []byte, store string) []byte {
 	return derive(device, "securestore class kek v1\x00"+store)
+}
+
+// PasscodeKEK derives the key that wraps class keys protected by the
+// passcode: the passcode key mixed with the device key, so that the
+// passcode cannot be guessed offline without the device key (which the
+// protector holds). The caller wipes both inputs and the result.
+func PasscodeKEK(device, passcodeKey []byte, store string) []byte {
+	// Sized once: appending the passcode key to a copy of the device key
+	// could move it, leaving that first copy behind unwiped.
+	secret := make([]byte, 0, len(device)+len(passcodeKey))
+	secret = append(append(secret, device...), passcodeKey...)
+	defer Wipe(secret)
+	return derive(secret, "securestore passcode kek v1\x00"+store)
 }
 
 // WrapClassKey seals a class key under kek, bound to store, class and wrapping.

@@ -2,6 +2,8 @@ package keys
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"testing"
 )
 
@@ -54,5 +56,21 @@ func TestClassKeyWrap(t *testing.T) {
 	}
 	if _, err := UnwrapClassKey(DeviceKEK(New(), "app:a"), "app:a", 2, WrapDevice, blob); err == nil {
 		t.Error("class key unwrapped under another device key")
+	}
+}
+
+// TestPasscodeKEK pins the derivation to docs/FORMAT.md: HKDF-SHA256 of
+// device key ‖ passcode key, so that stores with a passcode keep opening.
+func TestPasscodeKEK(t *testing.T) {
+	dev, pk := bytes.Repeat([]byte{4}, Size), bytes.Repeat([]byte{5}, Size)
+	want, err := hkdf.Key(sha256.New, append(bytes.Clone(dev), pk...), nil, "securestore passcode kek v1\x00app:a", Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := PasscodeKEK(dev, pk, "app:a"); !bytes.Equal(got, want) {
+		t.Fatalf("PasscodeKEK = %x, want %x", got, want)
+	}
+	if bytes.Equal(PasscodeKEK(dev, pk, "app:b"), want) {
+		t.Error("PasscodeKEK does not depend on the store")
 	}
 }
