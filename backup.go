@@ -3,6 +3,7 @@ package securestore
 import (
 	"bufio"
 	"context"
+	"crypto/cipher"
 	"crypto/hmac"
 	"encoding/json"
 	"errors"
@@ -113,11 +114,7 @@ func (s *Store) export(ctx context.Context, w io.Writer, passphrase []byte) erro
 // exportItems calls emit with every item of the vault, in clear or, for
 // ThisDeviceOnly classes, sealed for this device.
 func (v *vault) exportItems(ctx context.Context, group string, emit func(*exportItem) error) error {
-	transfer, err := record.NewAEAD(keys.TransferKEK(v.device, v.id))
-	if err != nil {
-		return err
-	}
-	fingerprint := keys.Fingerprint(v.device, v.id)
+	tr := v.transfer()
 	return storageErr(v.db.Scan(ctx, func(row *storage.Item) error {
 		service, key, err := v.meta.OpenName(row.ID, row.Name)
 		if err != nil {
@@ -136,12 +133,31 @@ func (v *vault) exportItems(ctx context.Context, group string, emit func(*export
 		defer clear(value)
 		it := &exportItem{Group: group, Service: service, Key: key, Class: class.String()}
 		if class.ThisDeviceOnly() {
-			it.Device, it.Sealed = fingerprint, record.Seal(transfer, value, ad)
+			it.Device, it.Sealed = tr.fingerprint, record.Seal(tr.aead, value, ad)
 		} else {
 			it.Value = value
 		}
 		return emit(it)
 	}))
+}
+
+// transfer is how one store carries its ThisDeviceOnly values in an
+// export: sealed under its transfer KEK, named by its device fingerprint.
+type transfer struct {
+	aead        cipher.AEAD
+	fingerprint []byte
+}
+
+// transfer derives the store's transfer cipher, wiping the raw KEK, and
+// its device fingerprint.
+func (v *vault) transfer() transfer {
+	kek := keys.TransferKEK(v.device, v.id)
+	defer keys.Wipe(kek)
+	aead, err := record.NewAEAD(kek)
+	if err != nil {
+		panic(err) // derived keys are always keys.Size bytes
+	}
+	return transfer{aead, keys.Fingerprint(v.device, v.id)}
 }
 
 // existingVault is a store that an export covers, with its group name.
@@ -235,7 +251,7 @@ func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte)
 	}
 	// One transaction per target store, committed together once the
 	// trailer has proved the file complete.
-	imp := &importer{s: s, txs: map[*vault]*storage.Tx{}}
+	imp := &importer{s: s, txs: map[*vault]*storage.Tx{}, transfers: map[*vault]transfer{}}
 	defer imp.rollback()
 	res, err := readExport(ar, func(it *exportItem, class Accessibility) (bool, error) {
 		return imp.put(ctx, it, class)
@@ -320,8 +336,9 @@ func checkExportItem(it *exportItem) (Accessibility, error) {
 
 // importer writes imported items into one open transaction per store.
 type importer struct {
-	s   *Store
-	txs map[*vault]*storage.Tx
+	s         *Store
+	txs       map[*vault]*storage.Tx
+	transfers map[*vault]transfer // derived on a store's first ThisDeviceOnly item
 }
 
 // put writes one item of class (checked by checkExportItem), or reports
@@ -333,14 +350,15 @@ func (imp *importer) put(ctx context.Context, it *exportItem, class Accessibilit
 	}
 	value := it.Value
 	if class.ThisDeviceOnly() {
-		if !hmac.Equal(it.Device, keys.Fingerprint(v.device, v.id)) {
+		tr, ok := imp.transfers[v]
+		if !ok {
+			tr = v.transfer()
+			imp.transfers[v] = tr
+		}
+		if !hmac.Equal(it.Device, tr.fingerprint) {
 			return false, nil // from another device: stays there
 		}
-		transfer, err := record.NewAEAD(keys.TransferKEK(v.device, v.id))
-		if err != nil {
-			return false, err
-		}
-		if value, err = record.Open(transfer, it.Sealed, record.ItemAD(v.id, it.Service, it.Key, uint8(class))); err != nil {
+		if value, err = record.Open(tr.aead, it.Sealed, record.ItemAD(v.id, it.Service, it.Key, uint8(class))); err != nil {
 			return false, fmt.Errorf("%w: the export is damaged: a sealed value does not open", ErrCorrupt)
 		}
 	}
