@@ -141,7 +141,7 @@ func migrateStore(ctx context.Context, dir, kind, name string, to protector.Prot
 	committed := false
 	defer func() {
 		if !committed {
-			removeState(to, scope, newBlob)
+			removeState(ctx, to, scope, newBlob)
 		}
 	}()
 	check, err := to.Unwrap(pctx, scope, newBlob)
@@ -180,17 +180,19 @@ func migrateStore(ctx context.Context, dir, kind, name string, to protector.Prot
 	migrateStep("committed")
 
 	// 4. Clean up after the old protector.
-	m.CleanupErr = removeState(from, scope, oldBlob)
+	m.CleanupErr = removeState(ctx, from, scope, oldBlob)
 	return m, nil
 }
 
-// removeState asks p to remove the state behind blob, if p keeps any.
-func removeState(p protector.Protector, scope protector.Scope, blob []byte) error {
+// removeState asks p to remove the state behind blob, if p keeps any. It
+// runs even when ctx has ended (it cleans up after a failure, which may
+// be that very cancellation), bounded by ProtectorTimeout instead.
+func removeState(ctx context.Context, p protector.Protector, scope protector.Scope, blob []byte) error {
 	r, ok := p.(protector.Remover)
 	if !ok {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ProtectorTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ProtectorTimeout)
 	defer cancel()
 	return r.Remove(ctx, scope, blob)
 }

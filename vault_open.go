@@ -187,11 +187,7 @@ func (v *vault) create(ctx context.Context, scope protector.Scope, protectorName
 	if !ours || err != nil {
 		// Our wrapped key is not the store's: drop what the protector
 		// keeps for it (a keyring item, say), best effort.
-		if r, ok := p.(protector.Remover); ok {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ProtectorTimeout)
-			r.Remove(rctx, scope, blob)
-			cancel()
-		}
+		removeState(ctx, p, scope, blob)
 	}
 	return st, err
 }
