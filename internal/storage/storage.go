@@ -26,6 +26,8 @@ import (
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/securestore-go/securestore/internal/wait"
 )
 
 // BusyTimeout is how long a statement waits for a lock that another
@@ -176,11 +178,7 @@ func retryBusy(ctx context.Context, setup func() error) error {
 		if !isBusy(err) || time.Now().After(deadline) {
 			return err
 		}
-		t := time.NewTimer(pause + time.Duration(rand.Int64N(int64(pause))))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if wait.For(ctx, pause+time.Duration(rand.Int64N(int64(pause)))) != nil {
 			return err
 		}
 		pause = min(2*pause, 50*time.Millisecond)

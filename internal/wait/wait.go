@@ -1,7 +1,8 @@
 // Package wait pauses for a while in a way that a context can cut short:
-// the retries and back-offs of the library (the wrong-passcode delay, a
-// Secret Service that answers "not there" for a moment) all go through
-// it, so none of them outlives its caller's deadline.
+// the retries and back-offs that a caller waits for (the wrong-passcode
+// delay, a Secret Service that answers "not there" for a moment, a
+// database that is busy while another process creates it) go through it,
+// so none of them outlives its caller's deadline.
 package wait
 
 import (
