@@ -58,12 +58,11 @@ type FileInfo struct {
 
 // Info describes the app's own store. It reads no value.
 func (s *Store) Info(ctx context.Context) (Info, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return Info{}, fmt.Errorf("securestore: info: %w", ErrClosed)
+	v, done, err := s.ownVault(ctx)
+	if err != nil {
+		return Info{}, fmt.Errorf("securestore: info: %w", err)
 	}
-	v := s.own
+	defer done()
 	info := Info{
 		Store:     v.describe(),
 		Dir:       s.cfg.dir,
@@ -73,7 +72,6 @@ func (s *Store) Info(ctx context.Context) (Info, error) {
 		Requested: s.cfg.protector,
 		Locked:    v.classes.Load().locked(),
 	}
-	var err error
 	if info.Items, err = countItems(ctx, v.db); err != nil {
 		return Info{}, fmt.Errorf("securestore: info of %s: %w", v.describe(), err)
 	}
