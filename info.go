@@ -162,13 +162,7 @@ func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 
 // tryUnwrap reports whether the device key unwraps, and wipes it.
 func tryUnwrap(ctx context.Context, name string, scope protector.Scope, blob []byte) error {
-	p, err := protector.Lookup(name)
-	if err != nil {
-		return err
-	}
-	pctx, cancel := context.WithTimeout(ctx, ProtectorTimeout)
-	defer cancel()
-	key, err := p.Unwrap(pctx, scope, blob)
+	key, err := unwrapDeviceKey(ctx, name, scope, blob)
 	keys.Wipe(key)
 	return err
 }

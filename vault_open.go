@@ -123,13 +123,8 @@ func (v *vault) readKeys(tx *storage.Tx) (*vaultState, error) {
 // but WhenPasscodeSet without a passcode, the Always classes with one (a
 // store with a passcode opens locked).
 func (v *vault) unwrapDevice(ctx context.Context, scope protector.Scope, st *vaultState) error {
-	p, err := protector.Lookup(st.protector)
-	if err != nil {
-		return err
-	}
-	pctx, cancel := context.WithTimeout(ctx, ProtectorTimeout)
-	v.device, err = p.Unwrap(pctx, scope, st.blob)
-	cancel()
+	var err error
+	v.device, err = unwrapDeviceKey(ctx, st.protector, scope, st.blob)
 	if errors.Is(err, protector.ErrKeyCorrupt) {
 		return fmt.Errorf("%w: unwrap the device key with the %q protector: %w", ErrCorrupt, st.protector, err)
 	}
@@ -149,6 +144,18 @@ func (v *vault) unwrapDevice(ctx context.Context, scope protector.Scope, st *vau
 	v.classes.Store((&classSet{}).with(ciphers(deviceOnly), st.hasPasscode))
 	wipeKeys(deviceOnly)
 	return nil
+}
+
+// unwrapDeviceKey asks the protector called name for the device key that
+// blob wraps, within ProtectorTimeout. The caller wipes the key.
+func unwrapDeviceKey(ctx context.Context, name string, scope protector.Scope, blob []byte) ([]byte, error) {
+	p, err := protector.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, ProtectorTimeout)
+	defer cancel()
+	return p.Unwrap(ctx, scope, blob)
 }
 
 // create makes a new store: a device key wrapped by the chosen protector,
