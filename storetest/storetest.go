@@ -167,19 +167,27 @@ func wantKeys(t *testing.T, st *securestore.Store, opts *securestore.Options, wa
 	}
 }
 
-func testSetGetDelete(t *testing.T, s *suite) {
-	st := s.store("com.example.conformance")
-	mustSet(t, st, "key1", "value1", nil)
-	wantValue(t, st, "key1", "value1", nil)
-	if err := st.DeleteItem(ctx, "key1", nil); err != nil {
-		t.Fatal(err)
-	}
-	wantAbsent(t, st, "key1", nil)
+// wantOpsFail checks that every item operation on st, with ctx and opts,
+// fails with an error wrapping want.
+func wantOpsFail(t *testing.T, ctx context.Context, st *securestore.Store, opts *securestore.Options, want error) {
+	t.Helper()
+	wantErr(t, "SetItem", st.SetItem(ctx, "k", "v", opts), want)
+	_, err := st.GetItem(ctx, "k", opts)
+	wantErr(t, "GetItem", err, want)
+	wantErr(t, "DeleteItem", st.DeleteItem(ctx, "k", opts), want)
+	_, err = st.HasItem(ctx, "k", opts)
+	wantErr(t, "HasItem", err, want)
+	_, err = st.Keys(ctx, opts)
+	wantErr(t, "Keys", err, want)
 }
 
-func testSetGetDeleteWithService(t *testing.T, s *suite) {
+// The seed's first two tests: set, get and delete one item, with the
+// default service and with one named.
+func testSetGetDelete(t *testing.T, s *suite)            { setGetDelete(t, s, nil) }
+func testSetGetDeleteWithService(t *testing.T, s *suite) { setGetDelete(t, s, svc("service_1")) }
+
+func setGetDelete(t *testing.T, s *suite, opts *securestore.Options) {
 	st := s.store("com.example.conformance")
-	opts := svc("service_1")
 	mustSet(t, st, "key1", "value1", opts)
 	wantValue(t, st, "key1", "value1", opts)
 	if err := st.DeleteItem(ctx, "key1", opts); err != nil {
@@ -455,15 +463,7 @@ func testAccessGroups(t *testing.T, s *suite) {
 func testNotEntitled(t *testing.T, s *suite) {
 	a := s.store("com.example.a", "group.mine")
 	s.store("com.example.b", "group.theirs")
-	theirs := &securestore.Options{AccessGroup: "group.theirs"}
-	wantErr(t, "SetItem", a.SetItem(ctx, "k", "v", theirs), securestore.ErrNotEntitled)
-	_, err := a.GetItem(ctx, "k", theirs)
-	wantErr(t, "GetItem", err, securestore.ErrNotEntitled)
-	wantErr(t, "DeleteItem", a.DeleteItem(ctx, "k", theirs), securestore.ErrNotEntitled)
-	_, err = a.HasItem(ctx, "k", theirs)
-	wantErr(t, "HasItem", err, securestore.ErrNotEntitled)
-	_, err = a.Keys(ctx, theirs)
-	wantErr(t, "Keys", err, securestore.ErrNotEntitled)
+	wantOpsFail(t, ctx, a, &securestore.Options{AccessGroup: "group.theirs"}, securestore.ErrNotEntitled)
 }
 
 func testReopen(t *testing.T, s *suite) {
@@ -491,14 +491,7 @@ func testClosed(t *testing.T, s *suite) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "SetItem", st.SetItem(ctx, "k", "v", nil), securestore.ErrClosed)
-	_, err = st.GetItem(ctx, "k", nil)
-	wantErr(t, "GetItem", err, securestore.ErrClosed)
-	wantErr(t, "DeleteItem", st.DeleteItem(ctx, "k", nil), securestore.ErrClosed)
-	_, err = st.HasItem(ctx, "k", nil)
-	wantErr(t, "HasItem", err, securestore.ErrClosed)
-	_, err = st.Keys(ctx, nil)
-	wantErr(t, "Keys", err, securestore.ErrClosed)
+	wantOpsFail(t, ctx, st, nil, securestore.ErrClosed)
 	if err := st.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
@@ -509,15 +502,8 @@ func testCanceledContext(t *testing.T, s *suite) {
 	mustSet(t, st, "k", "before", nil)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	wantErr(t, "SetItem", st.SetItem(canceled, "k", "after", nil), context.Canceled)
-	_, err := st.GetItem(canceled, "k", nil)
-	wantErr(t, "GetItem", err, context.Canceled)
-	wantErr(t, "DeleteItem", st.DeleteItem(canceled, "k", nil), context.Canceled)
-	_, err = st.HasItem(canceled, "k", nil)
-	wantErr(t, "HasItem", err, context.Canceled)
-	_, err = st.Keys(canceled, nil)
-	wantErr(t, "Keys", err, context.Canceled)
-	_, err = s.open(canceled, securestore.Config{App: "com.example.canceled", Dir: s.dir})
+	wantOpsFail(t, canceled, st, nil, context.Canceled)
+	_, err := s.open(canceled, securestore.Config{App: "com.example.canceled", Dir: s.dir})
 	wantErr(t, "Open", err, context.Canceled)
 	wantValue(t, st, "k", "before", nil) // nothing changed
 }
