@@ -31,8 +31,9 @@ func fillClasses(t *testing.T, st *securestore.Store) {
 	}
 }
 
-// wantReadable checks that get and set of class c work, or fail with want
-// (and then change nothing).
+// wantClassState checks that get and set of class c work, or fail with
+// want (and then change nothing), and that HasItem, which needs no class
+// key, works either way.
 func wantClassState(t *testing.T, st *securestore.Store, c securestore.Accessibility, want error) {
 	t.Helper()
 	opts := &securestore.Options{KeychainAccessible: c}
@@ -53,7 +54,6 @@ func wantClassState(t *testing.T, st *securestore.Store, c securestore.Accessibi
 			t.Fatalf("a refused SetItem of %v stored an item", c)
 		}
 	}
-	// HasItem, Keys and DeleteItem need no class key.
 	if ok, err := st.HasItem(ctx, classKey(c), nil); err != nil || !ok {
 		t.Fatalf("HasItem %v = %v, %v", c, ok, err)
 	}
