@@ -51,6 +51,38 @@ func tamperOpen(ctx context.Context, dir string) (*securestore.Store, error) {
 	})
 }
 
+// tamperStore creates a store in dir that holds items, and closes it.
+func tamperStore(t *testing.T, dir string, items ...tamperItem) {
+	t.Helper()
+	s, err := tamperOpen(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if err := s.SetItem(t.Context(), it.key, it.value, it.opts()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tamperWantRefused checks that the store in dir, whose keys or header a
+// case altered, does not open, with an error wrapping ErrCorrupt.
+func tamperWantRefused(t *testing.T, dir string) {
+	t.Helper()
+	s, err := tamperOpen(t.Context(), dir)
+	if err == nil {
+		got, gerr := s.GetItem(t.Context(), tamperA.key, tamperA.opts())
+		s.Close()
+		t.Fatalf("Open succeeded; GetItem = %.20q, %v", got, gerr)
+	}
+	if !errors.Is(err, securestore.ErrCorrupt) {
+		t.Fatalf("Open: %v; want an error wrapping ErrCorrupt", err)
+	}
+}
+
 // tamperFill creates a store in dir with items of every writable class in
 // several services, in the app's store and an access group, of sizes from
 // empty to overflow pages; some are overwritten (the old value is in
@@ -415,18 +447,7 @@ func TestTamperTargeted(t *testing.T) {
 	ctx := t.Context()
 	tmp := t.TempDir()
 	orig := tmp + "/orig"
-	s, err := tamperOpen(ctx, orig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range []tamperItem{tamperA, tamperB, tamperC, tamperG} {
-		if err := s.SetItem(ctx, it.key, it.value, it.opts()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	tamperStore(t, orig, tamperA, tamperB, tamperC, tamperG)
 	// Row order by value length in each database: A, B, C; and G.
 	const a, b, c, g = 0, 1, 2, 0
 	all := func(err error) []tamperWant {
@@ -609,21 +630,9 @@ func tamperRowOf(t *testing.T, path string, i int) tamperRow {
 // file's identity, the wrapped device key, the wrapped class keys): Open
 // must fail with ErrCorrupt rather than open a store with the wrong keys.
 func TestTamperKeysRefused(t *testing.T) {
-	ctx := t.Context()
 	tmp := t.TempDir()
 	orig := tmp + "/orig"
-	s, err := tamperOpen(ctx, orig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, it := range []tamperItem{tamperA, tamperG} {
-		if err := s.SetItem(ctx, it.key, it.value, it.opts()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	tamperStore(t, orig, tamperA, tamperG)
 	meta := func(path, name string) []byte {
 		var v []byte
 		tamperEditDB(t, path, func(tx *sql.Tx) {
@@ -682,15 +691,7 @@ func TestTamperKeysRefused(t *testing.T) {
 			dir := fmt.Sprintf("%s/case%d", tmp, i)
 			tamperCopy(t, orig, dir)
 			tc.edit(dir)
-			s, err := tamperOpen(ctx, dir)
-			if err == nil {
-				got, gerr := s.GetItem(ctx, tamperA.key, tamperA.opts())
-				s.Close()
-				t.Fatalf("Open succeeded; GetItem = %.20q, %v", got, gerr)
-			}
-			if !errors.Is(err, securestore.ErrCorrupt) {
-				t.Fatalf("Open: %v; want an error wrapping ErrCorrupt", err)
-			}
+			tamperWantRefused(t, dir)
 		})
 	}
 }
@@ -706,19 +707,9 @@ func tamperEditDB(t *testing.T, path string, fn func(tx *sql.Tx)) {
 // found a negative version): Open must fail with ErrCorrupt, not panic,
 // and not take the database for a new one.
 func TestTamperHeaderRefused(t *testing.T) {
-	ctx := t.Context()
 	tmp := t.TempDir()
 	orig := tmp + "/orig"
-	s, err := tamperOpen(ctx, orig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SetItem(ctx, tamperA.key, tamperA.value, tamperA.opts()); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	tamperStore(t, orig, tamperA)
 	for i, pragma := range []string{
 		"user_version = -822083583",
 		"user_version = -1",
@@ -729,14 +720,7 @@ func TestTamperHeaderRefused(t *testing.T) {
 			dir := fmt.Sprintf("%s/case%d", tmp, i)
 			tamperCopy(t, orig, dir)
 			tamperEditDB(t, filepath.Join(dir, tamperDB), func(tx *sql.Tx) { tamperExec(t, tx, "PRAGMA "+pragma) })
-			s, err := tamperOpen(ctx, dir)
-			if err == nil {
-				s.Close()
-				t.Fatal("Open succeeded")
-			}
-			if !errors.Is(err, securestore.ErrCorrupt) {
-				t.Fatalf("Open: %v; want an error wrapping ErrCorrupt", err)
-			}
+			tamperWantRefused(t, dir)
 		})
 	}
 }
