@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -150,7 +151,7 @@ func TestExportImportSameDevice(t *testing.T) {
 	if err != nil || n != len(want) {
 		t.Fatalf("Import = %d, %v; want %d", n, err, len(want))
 	}
-	if got := snapshot(t, s); !mapsEqual(got, want) {
+	if got := snapshot(t, s); !maps.Equal(got, want) {
 		t.Fatalf("after import: %v\nwant %v", got, want)
 	}
 
@@ -163,18 +164,6 @@ func TestExportImportSameDevice(t *testing.T) {
 	if n, err := s.Import(bctx, bytes.NewReader(file), []byte("pw")); err != nil || n != len(want) {
 		t.Fatalf("second Import = %d, %v", n, err)
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestImportDamaged: a truncated, bit-flipped or wrong-passphrase export is
@@ -201,7 +190,7 @@ func TestImportDamaged(t *testing.T) {
 		if !errors.Is(err, want) || n != 0 {
 			t.Errorf("%s: Import = %d, %v; want %v", what, n, err, want)
 		}
-		if after := snapshot(t, dst); !mapsEqual(after, before) {
+		if after := snapshot(t, dst); !maps.Equal(after, before) {
 			t.Fatalf("%s changed the store: %v", what, after)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,7 +68,7 @@ func TestWrongPasscodeDelay(t *testing.T) {
 		if wantWait > 0 {
 			want = []time.Duration{wantWait}
 		}
-		if got := fc.takeSleeps(); !equalDurations(got, want) {
+		if got := fc.takeSleeps(); !slices.Equal(got, want) {
 			t.Fatalf("waited %v before the attempt, want %v", got, want)
 		}
 	}
@@ -94,7 +95,7 @@ func TestWrongPasscodeDelay(t *testing.T) {
 		t.Fatalf("Unlock canceled during the delay: %v, locked %v", err, s.Locked())
 	}
 	fc.onSleep = nil
-	if got := fc.takeSleeps(); !equalDurations(got, []time.Duration{16 * time.Second}) {
+	if got := fc.takeSleeps(); !slices.Equal(got, []time.Duration{16 * time.Second}) {
 		t.Fatalf("the canceled attempt waited %v, want 16 s after the 7th failure", got)
 	}
 
@@ -107,16 +108,4 @@ func TestWrongPasscodeDelay(t *testing.T) {
 		t.Fatalf("waited %v an hour after the last failure", got)
 	}
 	wrong(0)
-}
-
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
