@@ -30,13 +30,7 @@ const fuzzPassphrase = "correct horse battery staple"
 // cheap KDFs until tb ends.
 func fuzzStore(tb testing.TB) *Store {
 	tb.Helper()
-	cheapKDFs(tb)
-	s, err := Open(bctx, Config{App: "com.example.backup", Dir: filepath.Join(testdir.New(tb), "store"),
-		Protector: "file", AccessGroups: []string{testGroup}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
+	s := backupStore(tb, filepath.Join(testdir.New(tb), "store"))
 	if err := s.SetPasscode(bctx, nil, []byte("1234")); err != nil {
 		tb.Fatal(err)
 	}

@@ -29,7 +29,7 @@ const testGroup = "group.shared"
 
 // backupStore opens app "com.example.backup", entitled to testGroup, in a
 // directory of its own: a device of its own, with its own device key.
-func backupStore(t *testing.T, dir string) *Store {
+func backupStore(t testing.TB, dir string) *Store {
 	t.Helper()
 	cheapKDFs(t)
 	s, err := Open(bctx, Config{App: "com.example.backup", Dir: dir, Protector: "file", AccessGroups: []string{testGroup}})
