@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 
 	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/credential"
 	"github.com/securestore-go/securestore/internal/credential/docker"
 )
 
@@ -98,15 +99,9 @@ func readServerURL(stdin io.Reader) (string, error) {
 
 // withHelper opens the helper's store, runs use and closes the store.
 func withHelper(ctx context.Context, use func(*docker.Helper) error) error {
-	s, err := securestore.Open(ctx, securestore.Config{App: docker.App})
-	if err != nil {
-		return err
-	}
-	err = use(&docker.Helper{Items: s})
-	if cerr := s.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return credential.WithStore(ctx, securestore.Config{App: docker.App}, func(s *securestore.Store) error {
+		return use(&docker.Helper{Items: s})
+	})
 }
 
 // version is the module version the binary was built from, "(devel)" for

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/credential"
 	"github.com/securestore-go/securestore/internal/credential/git"
 )
 
@@ -86,21 +87,15 @@ func serve(ctx context.Context, app, op string, stdin io.Reader, stdout io.Write
 	if err != nil {
 		return err
 	}
-	s, err := securestore.Open(ctx, securestore.Config{App: app})
-	if err != nil {
-		return err
-	}
-	h := &git.Helper{Items: s, App: app, Now: clock}
-	switch op {
-	case "get":
-		err = h.Get(ctx, &req, stdout)
-	case "store":
-		err = h.Store(ctx, &req)
-	case "erase":
-		err = h.Erase(ctx, &req)
-	}
-	if cerr := s.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return credential.WithStore(ctx, securestore.Config{App: app}, func(s *securestore.Store) error {
+		h := &git.Helper{Items: s, App: app, Now: clock}
+		switch op {
+		case "get":
+			return h.Get(ctx, &req, stdout)
+		case "store":
+			return h.Store(ctx, &req)
+		default: // "erase", as run checked
+			return h.Erase(ctx, &req)
+		}
+	})
 }

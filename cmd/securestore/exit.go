@@ -13,7 +13,8 @@ import (
 // numbers: never renumber them.
 //
 //	0  success
-//	1  get: no item under the key; has: the item is absent
+//	1  get: no item under the key; has: the item is absent; migrate:
+//	   the app has no store yet
 //	2  bad usage or input: an unknown command or flag, a missing or extra
 //	   argument, an invalid key, service, group or app name, an unknown
 //	   accessibility class or protector, a value that is too large, an

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/credential"
 	"github.com/securestore-go/securestore/internal/credential/docker"
 	"github.com/securestore-go/securestore/internal/credential/git"
 	"github.com/securestore-go/securestore/internal/fsutil"
@@ -50,14 +51,18 @@ func runImportGitCredentials(ctx context.Context, inv *invocation, args []string
 		fmt.Fprintf(inv.stdout, "%s holds no credentials; nothing to import.\n", path)
 		return nil
 	}
-	s, err := securestore.Open(ctx, securestore.Config{App: app, Dir: inv.global.dir, Protector: inv.global.protector})
+	// The store is closed, and a failing Close reported, before the plain
+	// text goes.
+	var n int
+	err = credential.WithStore(ctx, securestore.Config{App: app, Dir: inv.global.dir, Protector: inv.global.protector}, func(s *securestore.Store) error {
+		var ierr error
+		if n, ierr = (&git.Helper{Items: s, App: app}).Import(ctx, entries); ierr != nil {
+			return fmt.Errorf("%s: %w; %s is left as it was", cmd, ierr, path)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer s.Close()
-	n, err := (&git.Helper{Items: s, App: app}).Import(ctx, entries)
-	if err != nil {
-		return fmt.Errorf("%s: %w; %s is left as it was", cmd, err, path)
 	}
 	for _, e := range entries {
 		if e.ShadowedBy != 0 {
@@ -100,13 +105,16 @@ func runImportDockerConfig(ctx context.Context, inv *invocation, args []string) 
 		}
 		return fmt.Errorf("%s: %w (%d); nothing was imported and %s is left as it was", cmd, errBadImportFile, len(problems), path)
 	}
-	s, err := securestore.Open(ctx, securestore.Config{App: docker.App, Dir: inv.global.dir, Protector: inv.global.protector})
+	// The store is closed, and a failing Close reported, before the file
+	// is rewritten.
+	err = credential.WithStore(ctx, securestore.Config{App: docker.App, Dir: inv.global.dir, Protector: inv.global.protector}, func(s *securestore.Store) error {
+		if err := (&docker.Helper{Items: s}).Import(ctx, cfg); err != nil {
+			return fmt.Errorf("%s: %w; %s is left as it was", cmd, err, path)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer s.Close()
-	if err := (&docker.Helper{Items: s}).Import(ctx, cfg); err != nil {
-		return fmt.Errorf("%s: %w; %s is left as it was", cmd, err, path)
 	}
 	fmt.Fprintf(inv.stdout, "Imported %d credentials from %s into app %q (service %q).\n", len(cfg.Credentials), path, docker.App, docker.Service)
 	if inv.keepFile {

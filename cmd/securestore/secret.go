@@ -95,16 +95,25 @@ func (r *secretReader) ask(p secretPrompt) ([]byte, error) {
 	return secret, nil
 }
 
+// secretFD is a flag that names a file descriptor to read secrets from.
+type secretFD struct {
+	flag string // "passcode-fd"
+	fd   fdFlag
+}
+
+// secretFDs are the flags that name file descriptors for secrets, for
+// the checks that must cover every one of them.
+func (inv *invocation) secretFDs() []secretFD {
+	return []secretFD{{"passcode-fd", inv.passcodeFD}, {"passphrase-fd", inv.passphraseFD}}
+}
+
 // claimFDs takes hold of the file descriptors that --passcode-fd and
 // --passphrase-fd name and checks that they are open. It must run before
 // the command opens anything: a descriptor the caller did not pass is a
 // free number, which the store's own files would take, and the passcode
 // would then be read from the database.
 func (inv *invocation) claimFDs() error {
-	for _, f := range []struct {
-		flag string
-		fd   fdFlag
-	}{{"passcode-fd", inv.passcodeFD}, {"passphrase-fd", inv.passphraseFD}} {
+	for _, f := range inv.secretFDs() {
 		if f.fd.set {
 			if _, err := inv.secrets.file(f.flag, f.fd.fd); err != nil {
 				return err
@@ -162,10 +171,7 @@ func (r *secretReader) readFD(p secretPrompt) ([]byte, error) {
 // checkStdinFree refuses file descriptor 0 for secrets when standard input
 // carries something else: set's value, import's export.
 func (inv *invocation) checkStdinFree(command, carries string) error {
-	for _, f := range []struct {
-		flag string
-		fd   fdFlag
-	}{{"passcode-fd", inv.passcodeFD}, {"passphrase-fd", inv.passphraseFD}} {
+	for _, f := range inv.secretFDs() {
 		if f.fd.set && f.fd.fd == 0 {
 			return &usageError{command: command, msg: fmt.Sprintf(
 				"--%s 0 is standard input, which carries %s; use another file descriptor", f.flag, carries)}

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/credential"
 )
 
 // EnvApp names the app when --app is absent. ($SECURESTORE_DIR and
@@ -89,17 +90,8 @@ func (inv *invocation) options() *securestore.Options {
 	}
 }
 
-// withStore opens the store, calls use with it and closes it. It returns
-// use's error, else Close's: after a successful set or delete the change
-// is already durable, but a failing Close still means something is wrong.
+// withStore opens the store the flags name, calls use with it and closes
+// it (credential.WithStore).
 func (inv *invocation) withStore(ctx context.Context, use func(*securestore.Store) error) error {
-	s, err := securestore.Open(ctx, inv.config())
-	if err != nil {
-		return err
-	}
-	err = use(s)
-	if cerr := s.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return credential.WithStore(ctx, inv.config(), use)
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"golang.org/x/term"
 )
 
 // tty is the user's terminal, opened by name (tty_*.go) rather than found
@@ -20,12 +18,7 @@ type tty struct {
 // readSecret shows prompt and reads one line without echo. what names the
 // secret in messages.
 func (t *tty) readSecret(prompt, what string) ([]byte, error) {
-	fmt.Fprint(t.out, prompt)
-	fd := int(t.in.Fd())
-	stop := restoreOnInterrupt(fd, t.out)
-	secret, err := term.ReadPassword(fd)
-	stop()
-	fmt.Fprintln(t.out) // the user's Enter was not echoed either
+	secret, err := readNoEcho(int(t.in.Fd()), t.out, prompt)
 	if err != nil {
 		clear(secret)
 		if err == io.EOF {

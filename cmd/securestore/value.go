@@ -61,12 +61,8 @@ func terminal(stdin io.Reader) (fd int, ok bool) {
 // promptValue asks for the value of key on stderr and reads one line from
 // the terminal fd without echoing it.
 func promptValue(fd int, stderr io.Writer, key string, limit int) (string, error) {
-	fmt.Fprintf(stderr, "Value for %s: ", key)
-	stop := restoreOnInterrupt(fd, stderr)
-	line, err := term.ReadPassword(fd)
-	stop()
+	line, err := readNoEcho(fd, stderr, fmt.Sprintf("Value for %s: ", key))
 	defer clear(line)
-	fmt.Fprintln(stderr) // the user's Enter was not echoed either
 	if err != nil {
 		return "", fmt.Errorf("read the value from the terminal: %w", err)
 	}
@@ -74,6 +70,17 @@ func promptValue(fd int, stderr io.Writer, key string, limit int) (string, error
 		return "", valueTooLarge(limit)
 	}
 	return string(line), nil
+}
+
+// readNoEcho shows prompt on out and reads one line from the terminal fd
+// without echo: set's value, and passcodes and passphrases (tty.go).
+func readNoEcho(fd int, out io.Writer, prompt string) ([]byte, error) {
+	fmt.Fprint(out, prompt)
+	stop := restoreOnInterrupt(fd, out)
+	line, err := term.ReadPassword(fd)
+	stop()
+	fmt.Fprintln(out) // the user's Enter was not echoed either
+	return line, err
 }
 
 // restoreOnInterrupt restores the terminal's state and exits with status

@@ -25,6 +25,9 @@ type Registry struct {
 // ErrBadServerURL is wrapped by every error of ParseServerURL.
 var ErrBadServerURL = errors.New("bad server URL")
 
+// errUserInURL is a server URL with a user part, which list would print.
+var errUserInURL = fmt.Errorf("%w: it holds a user name or password; give them as Username and Secret", ErrBadServerURL)
+
 // ParseServerURL parses a server URL as docker-credential-helpers'
 // registryurl.Parse does: a URL without "://" is taken as "//" + URL, so
 // that "host:port/path" has a host; the scheme, if any, must be http or
@@ -52,6 +55,19 @@ func parseServerURL(serverURL string) (Registry, error) {
 	if !strings.Contains(s, "://") && !strings.HasPrefix(s, "//") {
 		s = "//" + s
 	}
+	// Refuse a user part before url.Parse sees it: url.Parse quotes a bad
+	// escape in its error ("invalid URL escape \"%zz\""), which in the
+	// user part is a piece of the password. The span is net/url's
+	// authority: from "//" to the first '/', '?' or '#'; an '@' in it
+	// starts the host.
+	if _, authority, ok := strings.Cut(s, "//"); ok {
+		if end := strings.IndexAny(authority, "/?#"); end >= 0 {
+			authority = authority[:end]
+		}
+		if strings.Contains(authority, "@") {
+			return Registry{}, errUserInURL
+		}
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		// url.Error quotes the URL; say what is wrong without it.
@@ -63,9 +79,6 @@ func parseServerURL(serverURL string) (Registry, error) {
 	}
 	if u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
 		return Registry{}, fmt.Errorf("%w: unsupported scheme %q (want http or https)", ErrBadServerURL, u.Scheme)
-	}
-	if u.User != nil {
-		return Registry{}, fmt.Errorf("%w: it holds a user name or password; give them as Username and Secret", ErrBadServerURL)
 	}
 	if u.Hostname() == "" {
 		return Registry{}, fmt.Errorf("%w: no host name", ErrBadServerURL)

@@ -36,13 +36,15 @@ func TestParseServerURLErrors(t *testing.T) {
 		"", "ftp://registry.example.com", "https://", "https:///v2", "//:5000",
 		"https://user:s3cret@registry.example.com", "s3cret@registry.example.com",
 		"http://[::1", "registry.example.com:port",
+		// net/url would quote the bad escape, a piece of the password.
+		"https://user:s3cret%zz@registry.example.com",
 	} {
 		got, err := ParseServerURL(in)
 		if !errors.Is(err, ErrBadServerURL) {
 			t.Errorf("ParseServerURL(%q) = %+v, %v; want ErrBadServerURL", in, got, err)
 			continue
 		}
-		if strings.Contains(err.Error(), "s3cret") {
+		if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "%zz") {
 			t.Errorf("ParseServerURL(%q): error %q repeats the URL", in, err)
 		}
 	}

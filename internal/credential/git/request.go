@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Limits on a request, so that a runaway writer cannot make the helper
@@ -157,7 +158,7 @@ func WriteResponse(w io.Writer, c *Credential, now int64) error {
 		b.WriteString(key + "=" + value + "\n")
 		return nil
 	}
-	expired := c.PasswordExpiry != 0 && c.PasswordExpiry <= now
+	expired := c.Expired(time.Unix(now, 0))
 	if c.Username.Present {
 		if err := add("username", c.Username.Value); err != nil {
 			return err
