@@ -17,7 +17,7 @@ import (
 // benchProtectors are the protectors the benchmarks compare. file needs
 // nothing; the others need their service, as in the tests:
 //
-//	.ci/with-secret-service .ci/with-swtpm go test -run '^$' -bench 'Open|GetItem' .
+//	.ci/with-secret-service .ci/with-swtpm go test -run '^$' -bench BenchmarkProtector .
 var benchProtectors = []string{"file", "tpm", "secretservice"}
 
 // benchNeeds stops a benchmark whose protector's service is not running.
@@ -27,7 +27,7 @@ func benchNeeds(b *testing.B, name string) {
 		servicetest.SharedTPM(b)
 	case "secretservice":
 		if os.Getenv("SECURESTORE_TEST_SECRET_SERVICE") != "1" {
-			servicetest.Missing(b, "Secret Service", "$SECURESTORE_TEST_SECRET_SERVICE is not 1", ".ci/with-secret-service go test -bench Open .")
+			servicetest.Missing(b, "Secret Service", "$SECURESTORE_TEST_SECRET_SERVICE is not 1", ".ci/with-secret-service go test -run '^$' -bench BenchmarkProtector .")
 		}
 	}
 }
