@@ -90,12 +90,7 @@ func TestSpliceKeepsTheRest(t *testing.T) {
 
 func TestPassListParsing(t *testing.T) {
 	out := "\x1b[01;34mstorebench\x1b[0m\n├── key-0000000\n├── \x1b[00mkey-0000001\x1b[0m\n└── key-0000002\n"
-	var keys []string
-	for line := range strings.Lines(out) {
-		if m := treeLine.FindStringSubmatch(ansi.ReplaceAllString(strings.TrimRight(line, "\n"), "")); m != nil {
-			keys = append(keys, m[1])
-		}
-	}
+	keys := passLsKeys(out)
 	if err := checkKeys("pass", keys, 3); err != nil {
 		t.Error(err, keys)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/99designs/keyring"
 )
@@ -78,27 +76,7 @@ func (k *KeyringFile) Fill(ctx context.Context, keys []string) error {
 	if err := k.Set(ctx, keys[0], Value(keys[0])); err != nil {
 		return err
 	}
-	var next atomic.Int64
-	next.Store(1)
-	var first error
-	var once sync.Once
-	var wg sync.WaitGroup
-	for range runtime.NumCPU() {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(keys) {
-					return
-				}
-				if err := k.Set(ctx, keys[i], Value(keys[i])); err != nil {
-					once.Do(func() { first = fmt.Errorf("fill %s: %w", keys[i], err) })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
+	return setAll(ctx, k, keys[1:], runtime.NumCPU())
 }
 
 // FillMethod implements BulkFiller.

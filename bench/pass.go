@@ -82,13 +82,18 @@ func (*Pass) List(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return passLsKeys(out), nil
+}
+
+// passLsKeys are the entry names in the output of `pass ls`.
+func passLsKeys(out string) []string {
 	var keys []string
 	for line := range strings.Lines(out) {
 		if m := treeLine.FindStringSubmatch(ansi.ReplaceAllString(strings.TrimRight(line, "\n"), "")); m != nil {
 			keys = append(keys, m[1])
 		}
 	}
-	return keys, nil
+	return keys
 }
 
 // Close implements Store.

@@ -177,7 +177,7 @@ func (rp *report) readWriters() {
 	}
 	rp.p("- **Concurrent writers.** With %d writers securestore did %s. ", most, strings.Join(parts, "; "))
 	rp.p("Its writers share commits (group commit), so its throughput grows with writers while its fsyncs do not; ")
-	rp.p("gnome-keyring handles one request at a time and rewrites its file for each, and pass's processes compete for 2 cores.\n")
+	rp.p("gnome-keyring handles one request at a time and rewrites its file for each, and pass's processes compete for %d cores.\n", rp.r.Env.Cores)
 }
 
 func slicesMaxWriters(cs []Cell) int {

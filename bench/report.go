@@ -196,7 +196,7 @@ func (rp *report) machine() {
 	for _, v := range e.Versions {
 		t.row(v.Name, "`"+v.Version+"`", v.From)
 	}
-	rp.p("\nThe machine was shared: other jobs ran during the run (the load average above; it has 2 cores). ")
+	rp.p("\nThe machine was shared: other jobs ran during the run (the load average above; it has %d cores). ", e.Cores)
 	rp.p("Absolute figures move with that load; the ratios come from comparisons whose two sides took turns, so both met the same load.\n\n")
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
-	"sync/atomic"
 
 	"github.com/securestore-go/securestore"
 )
@@ -83,26 +81,7 @@ const fillWriters = 64
 // Fill implements BulkFiller through the library's own fast path: many
 // concurrent SetItems share commits.
 func (s *Securestore) Fill(ctx context.Context, keys []string) error {
-	var next atomic.Int64
-	var first error
-	var once sync.Once
-	var wg sync.WaitGroup
-	for range fillWriters {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(keys) {
-					return
-				}
-				if err := s.Set(ctx, keys[i], Value(keys[i])); err != nil {
-					once.Do(func() { first = err })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
+	return setAll(ctx, s, keys, fillWriters)
 }
 
 // FillMethod implements BulkFiller.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"math/big"
 	"testing"
+
+	"github.com/securestore-go/securestore/internal/record"
 )
 
 // The fuzz targets of what the secretservice protector reads: its blob in
@@ -33,6 +35,8 @@ func FuzzParseSSBlob(f *testing.F) {
 			t.Fatalf("parseSSBlob of nothing: %v, want ErrKeyMissing", err)
 		case len(blob) > 0 && err != nil && !errors.Is(err, ErrKeyCorrupt):
 			t.Fatalf("parseSSBlob(%x): %v, want ErrKeyCorrupt", blob, err)
+		case err == nil && len(sealed) < record.Overhead:
+			t.Fatalf("parseSSBlob(%x) accepted a %d-byte sealed key, shorter than a seal", blob, len(sealed))
 		case err == nil && !bytes.Equal(encodeSSBlob(id, sealed), blob):
 			t.Fatalf("parseSSBlob(%x) = %x, %x, which encode otherwise", blob, id, sealed)
 		}
