@@ -178,7 +178,7 @@ func TestSecretServiceAltered(t *testing.T) {
 		"not a key":   []byte("hunter2"),
 	} {
 		ssTestDo(t, func(c *ssClient) error {
-			sess, err := c.openSession()
+			sess, err := c.openSessionWith(drawKeyPair())
 			if err != nil {
 				return err
 			}
