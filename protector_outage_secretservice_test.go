@@ -31,24 +31,13 @@ func TestSecretServiceOutage(t *testing.T) {
 	defer st.Close()
 	o.fill(st)
 
-	ss.Stop()
-	o.openFails("Secret Service gone", 5*time.Second, protector.ErrUnavailable)
-	o.check(st) // an open Store never calls its protector again
-	o.fill(st)
-	ss.Start()
-	o.reopenAndCheck("Secret Service back")
+	o.testStopAndHang(st, ss, "Secret Service")
 
 	ss.Lock()
 	o.openFails("keyring locked", 5*time.Second, protector.ErrLocked)
 	o.check(st)
 	ss.Unlock()
 	o.reopenAndCheck("keyring unlocked")
-
-	ss.Freeze()
-	o.openFails("Secret Service hung", 500*time.Millisecond, protector.ErrUnavailable)
-	o.check(st)
-	ss.Thaw()
-	o.reopenAndCheck("Secret Service resumed")
 
 	o.testBlobDamage()
 

@@ -149,6 +149,34 @@ func (o *outageStore) sql(f func(*sql.DB) error) {
 	}
 }
 
+// keyStore is the service behind a protector that a test can stop and
+// hang: servicetest.SecretService and servicetest.SWTPM.
+type keyStore interface {
+	Stop()
+	Start()
+	Freeze()
+	Thaw()
+}
+
+// testStopAndHang stops ks, then hangs it: each time Open fails with
+// ErrUnavailable within its deadline while st, opened before, keeps
+// reading and writing; once name is back or resumed, every item reads.
+func (o *outageStore) testStopAndHang(st *securestore.Store, ks keyStore, name string) {
+	o.t.Helper()
+	ks.Stop()
+	o.openFails(name+" stopped", 5*time.Second, protector.ErrUnavailable)
+	o.check(st) // an open Store never calls its protector again
+	o.fill(st)
+	ks.Start()
+	o.reopenAndCheck(name + " back")
+
+	ks.Freeze()
+	o.openFails(name+" hung", 500*time.Millisecond, protector.ErrUnavailable)
+	o.check(st)
+	ks.Thaw()
+	o.reopenAndCheck(name + " resumed")
+}
+
 // testBlobDamage: an altered blob is ErrKeyCorrupt (and ErrCorrupt); a
 // deleted one is an error too, not a new device key over the old items;
 // with the blob put back, everything reads.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/internal/servicetest"
-	"github.com/securestore-go/securestore/protector"
 )
 
 // TestTPMOutage: a store sealed to a TPM (a private swtpm) with the TPM
@@ -27,18 +26,6 @@ func TestTPMOutage(t *testing.T) {
 	defer st.Close()
 	o.fill(st)
 
-	sim.Stop()
-	o.openFails("swtpm stopped", 5*time.Second, protector.ErrUnavailable)
-	o.check(st) // an open Store never calls its protector again
-	o.fill(st)
-	sim.Start()
-	o.reopenAndCheck("swtpm back")
-
-	sim.Freeze()
-	o.openFails("swtpm hung", 500*time.Millisecond, protector.ErrUnavailable)
-	o.check(st)
-	sim.Thaw()
-	o.reopenAndCheck("swtpm resumed")
-
+	o.testStopAndHang(st, sim, "swtpm")
 	o.testBlobDamage()
 }

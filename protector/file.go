@@ -53,7 +53,10 @@ func (f File) Wrap(ctx context.Context, scope Scope, key []byte) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	return sealUnderKEK(kf.kek(scope.Store), key, record.ProtectorAD(f.Name(), scope.Store))
+	defer kf.wipe()
+	kek := kf.kek(scope.Store)
+	defer clear(kek)
+	return sealUnderKEK(kek, key, record.ProtectorAD(f.Name(), scope.Store))
 }
 
 // Unwrap implements Protector.
@@ -65,7 +68,10 @@ func (f File) Unwrap(ctx context.Context, scope Scope, blob []byte) ([]byte, err
 	if err != nil {
 		return nil, err
 	}
-	key, err := openUnderKEK(kf.kek(scope.Store), blob, record.ProtectorAD(f.Name(), scope.Store))
+	defer kf.wipe()
+	kek := kf.kek(scope.Store)
+	defer clear(kek)
+	key, err := openUnderKEK(kek, blob, record.ProtectorAD(f.Name(), scope.Store))
 	if err != nil {
 		return nil, fmt.Errorf("file protector: the wrapped device key of %s does not open with %s: %w",
 			scope.Store, kf.path, ErrKeyCorrupt)
@@ -94,8 +100,12 @@ type keyFile struct {
 	machine []byte
 }
 
+// wipe clears the key file's secret, once the KEK it was loaded for is
+// derived: like every other protector's KEK, it does not outlive the call.
+func (kf *keyFile) wipe() { clear(kf.secret) }
+
 // kek derives the key that wraps one store's device key: the file's secret
-// and the machine's identity, both needed.
+// and the machine's identity, both needed. The caller wipes it.
 func (kf *keyFile) kek(store string) []byte {
 	k, err := hkdf.Key(sha256.New, kf.secret, kf.machine, "securestore file protector v1\x00"+store, 32)
 	if err != nil {

@@ -2,12 +2,14 @@ package protector
 
 import "github.com/securestore-go/securestore/internal/record"
 
-// Every built-in protector keeps a 32-byte key-encryption key (KEK) where
-// it protects things best (a key file, the TPM, the keyring, DPAPI) and
-// seals the device key under it in software, with associated data that
-// binds the protector and the store. A KEK that a key store hands back
-// altered, or a blob moved to another store, then fails here, in the same
-// authenticated way for every protector.
+// Every built-in protector but the keychain keeps a 32-byte
+// key-encryption key (KEK) where it protects things best (a key file, the
+// TPM, the keyring, DPAPI) and seals the device key under it in software,
+// with associated data that binds the protector and the store. A KEK that
+// a key store hands back altered, or a blob moved to another store, then
+// fails here, in the same authenticated way for every such protector. The
+// keychain keeps the device key itself as the item's secret; its blob only
+// names the item (keychain_blob.go).
 
 // sealUnderKEK seals key under kek, bound to ad.
 func sealUnderKEK(kek, key, ad []byte) ([]byte, error) {

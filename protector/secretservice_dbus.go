@@ -201,8 +201,7 @@ func ssErr(ctx context.Context, what string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("secretservice protector: %s: no answer before the deadline (%v): %w", what, ctxErr, ErrUnavailable)
 	}
-	var de dbus.Error
-	if errors.As(err, &de) && de.Name == "org.freedesktop.Secret.Error.IsLocked" {
+	if isDBusError(err, "org.freedesktop.Secret.Error.IsLocked") {
 		return fmt.Errorf("secretservice protector: %s: the keyring is locked: %w", what, ErrLocked)
 	}
 	return fmt.Errorf("secretservice protector: %s: %v: %w", what, err, ErrUnavailable)
@@ -264,15 +263,11 @@ func (k *ssKeyPair) discard() {
 	}
 }
 
-// openSession opens the encrypted session, or a plain one only when the
-// service says it does not support the encrypted one.
-func (c *ssClient) openSession() (*ssSession, error) {
-	return c.openSessionWith(drawKeyPair())
-}
-
-// openSessionWith is openSession with our half of the key agreement
-// already being drawn. It owns k: the private exponent is wiped once the
-// session key is derived, or on any failure.
+// openSessionWith opens the encrypted session, or a plain one only when
+// the service says it does not support the encrypted one, with our half
+// of the key agreement already being drawn (drawKeyPair). It owns k: the
+// private exponent is wiped once the session key is derived, or on any
+// failure.
 func (c *ssClient) openSessionWith(k *ssKeyPair) (*ssSession, error) {
 	<-k.done
 	if k.err != nil {

@@ -178,7 +178,7 @@ func TestSecretServiceAltered(t *testing.T) {
 		"not a key":   []byte("hunter2"),
 	} {
 		ssTestDo(t, func(c *ssClient) error {
-			sess, err := c.openSession()
+			sess, err := c.openSessionWith(drawKeyPair())
 			if err != nil {
 				return err
 			}
@@ -269,64 +269,16 @@ func TestSecretServiceLocked(t *testing.T) {
 }
 
 // TestSecretServiceGone: with the Secret Service and its bus gone
-// (killed), Available, Wrap and Unwrap fail at once with ErrUnavailable;
-// once they are back (same keyring file), the blob unwraps.
+// (killed), every call fails at once; once they are back (same keyring
+// file), the blob unwraps.
 func TestSecretServiceGone(t *testing.T) {
 	ss := servicetest.StartSecretService(t)
-	p := SecretService{}
-	s := Scope{Dir: t.TempDir(), Store: "app:com.example.gone"}
-	blob, err := p.Wrap(ctxFor(t, 30*time.Second), s, deviceKeyStandIn)
-	if err != nil {
-		t.Fatalf("Wrap: %v", err)
-	}
-	ss.Stop()
-	start := time.Now()
-	if err := p.Available(ctxFor(t, 5*time.Second)); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Available, service gone = %v", err)
-	}
-	if _, err := p.Wrap(ctxFor(t, 5*time.Second), s, deviceKeyStandIn); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Wrap, service gone = %v", err)
-	}
-	if key, err := p.Unwrap(ctxFor(t, 5*time.Second), s, blob); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Unwrap, service gone = %x, %v", key, err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("failing took %v; a missing service must fail at once", d)
-	}
-	ss.Start()
-	if key, err := p.Unwrap(ctxFor(t, 30*time.Second), s, blob); err != nil || !bytes.Equal(key, deviceKeyStandIn) {
-		t.Fatalf("Unwrap after the service is back = %x, %v", key, err)
-	}
+	checkStopped(t, SecretService{}, ss, Scope{Dir: t.TempDir(), Store: "app:com.example.gone"})
 }
 
 // TestSecretServiceHung: a Secret Service that takes calls and never
-// answers (SIGSTOP) costs the caller its deadline, not a hang.
+// answers costs the caller its deadline, not a hang.
 func TestSecretServiceHung(t *testing.T) {
 	ss := servicetest.StartSecretService(t)
-	p := SecretService{}
-	s := Scope{Dir: t.TempDir(), Store: "app:com.example.hung"}
-	blob, err := p.Wrap(ctxFor(t, 30*time.Second), s, deviceKeyStandIn)
-	if err != nil {
-		t.Fatalf("Wrap: %v", err)
-	}
-	ss.Freeze()
-	const deadline = 300 * time.Millisecond
-	for name, call := range map[string]func(context.Context) error{
-		"Available": p.Available,
-		"Wrap":      func(ctx context.Context) error { _, err := p.Wrap(ctx, s, deviceKeyStandIn); return err },
-		"Unwrap":    func(ctx context.Context) error { _, err := p.Unwrap(ctx, s, blob); return err },
-	} {
-		start := time.Now()
-		err := call(ctxFor(t, deadline))
-		if d := time.Since(start); d > deadline+time.Second {
-			t.Errorf("%s on a hung service took %v with a %v deadline", name, d, deadline)
-		}
-		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "deadline") {
-			t.Errorf("%s on a hung service = %v, want ErrUnavailable naming the deadline", name, err)
-		}
-	}
-	ss.Thaw()
-	if key, err := p.Unwrap(ctxFor(t, 30*time.Second), s, blob); err != nil || !bytes.Equal(key, deviceKeyStandIn) {
-		t.Fatalf("Unwrap after the service resumes = %x, %v", key, err)
-	}
+	checkHung(t, SecretService{}, ss, Scope{Dir: t.TempDir(), Store: "app:com.example.hung"}, true)
 }

@@ -15,14 +15,14 @@ import (
 // takes one command per write and gives its response in one read.
 //
 // A TPM device need not support the poller, so reads cannot be given a
-// deadline. Each Send therefore runs in a goroutine, and the caller stops
-// waiting when the context ends; the abandoned goroutine ends when the TPM
-// answers (a TPM does not keep a command forever), and the connection is
-// unusable from then on.
+// deadline. Each Send therefore runs through callOS, which stops waiting
+// when the context ends; the abandoned write and read end when the TPM
+// answers (a TPM does not keep a command forever). The connection is
+// unusable from then on, which needs no flag of its own: every later Send
+// sees the same ended context and refuses at once.
 type deviceTPM struct {
-	f      *os.File
-	ctx    context.Context
-	broken bool
+	f   *os.File
+	ctx context.Context
 }
 
 // deviceResponseSize is the kernel's TPM_BUFSIZE: a read of that size
@@ -52,35 +52,16 @@ func openTPMDevice(ctx context.Context, path string) (tpmConn, error) {
 
 // Send implements tpmConn.
 func (d *deviceTPM) Send(cmd []byte) ([]byte, error) {
-	if d.broken {
-		return nil, errors.New("an earlier command did not finish before the deadline")
-	}
-	if err := d.ctx.Err(); err != nil {
-		return nil, err
-	}
-	type result struct {
-		rsp []byte
-		err error
-	}
-	done := make(chan result, 1)
-	buf := bytes.Clone(cmd) // the caller may reuse cmd once we return
-	go func() {
-		defer clear(buf)
+	buf := bytes.Clone(cmd) // the call owns its copy (see callOS)
+	return callOS(d.ctx, "the TPM device", func() ([]byte, error) {
+		defer clear(buf) // a command may carry (encrypted) key material
 		if _, err := d.f.Write(buf); err != nil {
-			done <- result{nil, err}
-			return
+			return nil, err
 		}
 		rsp := make([]byte, deviceResponseSize)
 		n, err := d.f.Read(rsp)
-		done <- result{rsp[:n], err}
-	}()
-	select {
-	case r := <-done:
-		return r.rsp, r.err
-	case <-d.ctx.Done():
-		d.broken = true
-		return nil, d.ctx.Err()
-	}
+		return rsp[:n], err
+	}, func(rsp []byte) { clear(rsp) })
 }
 
 // Close implements tpmConn. It does not wait for an abandoned Send: the

@@ -4,9 +4,7 @@ package protector
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -118,67 +116,23 @@ func TestTPMRSAParent(t *testing.T) {
 	}
 }
 
-// TestTPMStopped: with the TPM gone (swtpm killed), Available, Wrap and
-// Unwrap fail at once with ErrUnavailable; once it is back, the blob made
-// before unwraps to the same key.
+// TestTPMStopped: with the TPM gone (swtpm killed), every call fails at
+// once; once it is back, the blob made before unwraps to the same key.
 func TestTPMStopped(t *testing.T) {
 	sim := servicetest.StartSWTPM(t)
-	p := TPM{}
-	s := Scope{Dir: t.TempDir(), Store: "app:com.example.stopped"}
-	blob, err := p.Wrap(ctxFor(t, 30*time.Second), s, deviceKeyStandIn)
-	if err != nil {
-		t.Fatalf("Wrap: %v", err)
-	}
-	sim.Stop()
-	start := time.Now()
-	if err := p.Available(ctxFor(t, 5*time.Second)); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Available with swtpm stopped = %v", err)
-	}
-	if _, err := p.Wrap(ctxFor(t, 5*time.Second), s, deviceKeyStandIn); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Wrap with swtpm stopped = %v", err)
-	}
-	if key, err := p.Unwrap(ctxFor(t, 5*time.Second), s, blob); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("Unwrap with swtpm stopped = %x, %v", key, err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("failing took %v; a stopped TPM must fail at once", d)
-	}
-	sim.Start()
-	if key, err := p.Unwrap(ctxFor(t, 30*time.Second), s, blob); err != nil || !bytes.Equal(key, deviceKeyStandIn) {
-		t.Fatalf("Unwrap after swtpm is back = %x, %v", key, err)
-	}
+	checkStopped(t, TPM{}, sim, Scope{Dir: t.TempDir(), Store: "app:com.example.stopped"})
 }
 
 // TestTPMHung: a TPM that accepts the connection and never answers
-// (swtpm stopped with SIGSTOP) costs the caller its deadline, not a hang,
-// and the error is ErrUnavailable naming the deadline.
+// (swtpm stopped with SIGSTOP) costs the caller its deadline, not a hang.
+// Not Wrap: swtpm has no resource manager, so on resuming it may still
+// run each abandoned call's first command, a CreatePrimary whose key
+// nobody flushes; two of those can leave too few of its three object
+// slots for the Unwrap after it (TPM_RC_OBJECT_MEMORY). /dev/tpmrm0
+// flushes them.
 func TestTPMHung(t *testing.T) {
 	sim := servicetest.StartSWTPM(t)
-	p := TPM{}
-	s := Scope{Dir: t.TempDir(), Store: "app:com.example.hung"}
-	blob, err := p.Wrap(ctxFor(t, 30*time.Second), s, deviceKeyStandIn)
-	if err != nil {
-		t.Fatalf("Wrap: %v", err)
-	}
-	sim.Freeze()
-	const deadline = 300 * time.Millisecond
-	for name, call := range map[string]func(context.Context) error{
-		"Available": p.Available,
-		"Unwrap":    func(ctx context.Context) error { _, err := p.Unwrap(ctx, s, blob); return err },
-	} {
-		start := time.Now()
-		err := call(ctxFor(t, deadline))
-		if d := time.Since(start); d > deadline+time.Second {
-			t.Errorf("%s on a hung TPM took %v with a %v deadline", name, d, deadline)
-		}
-		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "deadline") {
-			t.Errorf("%s on a hung TPM = %v, want ErrUnavailable naming the deadline", name, err)
-		}
-	}
-	sim.Thaw()
-	if key, err := p.Unwrap(ctxFor(t, 30*time.Second), s, blob); err != nil || !bytes.Equal(key, deviceKeyStandIn) {
-		t.Fatalf("Unwrap after swtpm resumes = %x, %v", key, err)
-	}
+	checkHung(t, TPM{}, sim, Scope{Dir: t.TempDir(), Store: "app:com.example.hung"}, false)
 }
 
 // TestTPMCleared: after TPM2_Clear (a new owner seed, as when a TPM is
