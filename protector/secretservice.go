@@ -111,9 +111,9 @@ func (p SecretService) Wrap(ctx context.Context, scope Scope, key []byte) ([]byt
 		return nil, err
 	}
 	var item, prompt dbus.ObjectPath
-	// replace=false: the id is fresh, and an existing item is never
-	// overwritten.
-	if err := c.call(c.obj(coll), ssIfCollection+".CreateItem", props, secret, false).Store(&item, &prompt); err != nil {
+	// replace=true: the id is fresh, so the only item this can replace is
+	// the one of an earlier try of this same call (see transientRetries).
+	if err := c.call(c.obj(coll), ssIfCollection+".CreateItem", props, secret, true).Store(&item, &prompt); err != nil {
 		return nil, ssErr(ctx, "create the keyring item", err)
 	}
 	if prompt != ssNoPrompt {
@@ -221,9 +221,9 @@ func (p SecretService) readKEK(c *ssClient, sess *ssSession, scope Scope, id [ss
 }
 
 // readKEKFound is readKEK with its SearchItems call already sent.
-func (p SecretService) readKEKFound(c *ssClient, sess *ssSession, scope Scope, id [ssIDSize]byte, search *dbus.Call) ([]byte, error) {
+func (p SecretService) readKEKFound(c *ssClient, sess *ssSession, scope Scope, id [ssIDSize]byte, search *ssStarted) ([]byte, error) {
 	var unlocked, locked []dbus.ObjectPath
-	if err := reply(search).Store(&unlocked, &locked); err != nil {
+	if err := c.reply(search).Store(&unlocked, &locked); err != nil {
 		return nil, ssErr(c.ctx, "search the keyring", err)
 	}
 	switch n := len(unlocked) + len(locked); {

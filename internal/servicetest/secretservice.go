@@ -58,7 +58,28 @@ const keyringPassword = "servicetest keyring"
 // must not be parallel). It stops everything when the test ends.
 func StartSecretService(t *testing.T) *SecretService {
 	t.Helper()
-	for _, bin := range []string{"dbus-daemon", "gnome-keyring-daemon"} {
+	s := newPrivateBus(t, "dbus-daemon", "gnome-keyring-daemon")
+	s.Start()
+	return s
+}
+
+// StartBus starts a private D-Bus session bus with nothing on it and
+// points $DBUS_SESSION_BUS_ADDRESS at it for the rest of the test, for a
+// fake service that stands beside the real one to play an error path the
+// real one only shows now and then. It returns the bus address.
+func StartBus(t *testing.T) string {
+	t.Helper()
+	s := newPrivateBus(t, "dbus-daemon")
+	s.startBus()
+	return s.Address
+}
+
+// newPrivateBus makes the directory and configuration of a private bus,
+// once the programs bins are there; stopping is registered, starting is
+// the caller's.
+func newPrivateBus(t *testing.T, bins ...string) *SecretService {
+	t.Helper()
+	for _, bin := range bins {
 		if _, err := exec.LookPath(bin); err != nil {
 			Missing(t, "Secret Service", bin+" is not installed (apt-get install dbus gnome-keyring)", StartSecretServiceCmd)
 		}
@@ -92,7 +113,6 @@ func StartSecretService(t *testing.T) *SecretService {
 	}
 	s := &SecretService{t: t, dir: dir}
 	t.Cleanup(s.Stop)
-	s.Start()
 	return s
 }
 
@@ -100,6 +120,23 @@ func StartSecretService(t *testing.T) *SecretService {
 // first time, creates) the "login" collection with the test password.
 // After Stop, it brings back the same keyring at the same address.
 func (s *SecretService) Start() {
+	s.t.Helper()
+	s.startBus()
+	s.keyring = exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
+	s.keyring.Env = append(os.Environ(),
+		"DBUS_SESSION_BUS_ADDRESS="+s.Address,
+		"XDG_RUNTIME_DIR="+filepath.Join(s.dir, "run"),
+		"XDG_DATA_HOME="+filepath.Join(s.dir, "data"))
+	s.keyring.Stdin = strings.NewReader(keyringPassword) // --unlock reads the password here, never from argv
+	if err := s.keyring.Start(); err != nil {
+		s.t.Fatalf("start gnome-keyring-daemon: %v", err)
+	}
+	s.waitForService()
+}
+
+// startBus starts the private bus and points $DBUS_SESSION_BUS_ADDRESS
+// at it.
+func (s *SecretService) startBus() {
 	s.t.Helper()
 	os.Remove(filepath.Join(s.dir, "bus"))
 	s.bus = exec.Command("dbus-daemon", "--nofork", "--config-file="+filepath.Join(s.dir, "bus.conf"), "--print-address=1")
@@ -124,17 +161,6 @@ func (s *SecretService) Start() {
 		s.t.Fatal("dbus-daemon exited without an address")
 	}
 	s.t.Setenv("DBUS_SESSION_BUS_ADDRESS", s.Address)
-
-	s.keyring = exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
-	s.keyring.Env = append(os.Environ(),
-		"DBUS_SESSION_BUS_ADDRESS="+s.Address,
-		"XDG_RUNTIME_DIR="+filepath.Join(s.dir, "run"),
-		"XDG_DATA_HOME="+filepath.Join(s.dir, "data"))
-	s.keyring.Stdin = strings.NewReader(keyringPassword) // --unlock reads the password here, never from argv
-	if err := s.keyring.Start(); err != nil {
-		s.t.Fatalf("start gnome-keyring-daemon: %v", err)
-	}
-	s.waitForService()
 }
 
 // waitForService waits until the keyring daemon owns the Secret Service
