@@ -211,7 +211,9 @@ func (s *Store) Import(ctx context.Context, r io.Reader, passphrase []byte) (int
 // elsewhere. The import is all or nothing: a wrong passphrase
 // (ErrWrongPasscode), a damaged or truncated file (ErrCorrupt), a locked
 // class (ErrLocked) or a value over MaxValueBytes leaves the store as it
-// was.
+// was. Each target store commits in one transaction, one store after the
+// other: only a disk failure between two stores' commits can keep part of
+// the file, and importing it again completes it.
 func (s *Store) ImportReport(ctx context.Context, r io.Reader, passphrase []byte) (ImportResult, error) {
 	defer clear(passphrase)
 	s.mu.RLock()
@@ -249,7 +251,7 @@ func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("%w: not a securestore export: %v", ErrCorrupt, err)
 	}
-	// One transaction per target store, committed together once the
+	// One transaction per target store, each committed in turn once the
 	// trailer has proved the file complete.
 	imp := &importer{s: s, txs: map[*vault]*storage.Tx{}, transfers: map[*vault]transfer{}}
 	defer imp.rollback()
