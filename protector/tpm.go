@@ -43,13 +43,25 @@ func (TPM) Available(ctx context.Context) error {
 		return err
 	}
 	defer t.Close()
-	_, err = tpm2.GetCapability{
+	// TPMA_PERMANENT says whether the owner hierarchy has a password.
+	// This protector uses the owner hierarchy without one and never asks
+	// for it, so such a TPM is unavailable here, and auto goes on to the
+	// next protector instead of picking one that Wrap would then refuse.
+	rsp, err := tpm2.GetCapability{
 		Capability:    tpm2.TPMCapTPMProperties,
-		Property:      uint32(tpm2.TPMPTFamilyIndicator),
+		Property:      uint32(tpm2.TPMPTPermanent),
 		PropertyCount: 1,
 	}.Execute(t)
 	if err != nil {
 		return tpmErr(ctx, where, "ask", err, ErrUnavailable)
+	}
+	props, err := rsp.CapabilityData.Data.TPMProperties()
+	if err != nil || len(props.TPMProperty) == 0 || props.TPMProperty[0].Property != tpm2.TPMPTPermanent {
+		return fmt.Errorf("tpm protector: %s does not report TPM_PT_PERMANENT: %w", where, ErrUnavailable)
+	}
+	const ownerAuthSet = 1 << 0 // TPMA_PERMANENT bit 0
+	if props.TPMProperty[0].Value&ownerAuthSet != 0 {
+		return fmt.Errorf("tpm protector: the owner hierarchy of %s has a password, which this protector does not use: %w", where, ErrUnavailable)
 	}
 	return nil
 }

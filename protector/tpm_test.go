@@ -5,6 +5,7 @@ package protector
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +159,40 @@ func TestTPMCleared(t *testing.T) {
 	}
 	if key, err := p.Unwrap(ctx, s, blob); !errors.Is(err, ErrKeyCorrupt) {
 		t.Fatalf("Unwrap after TPM2_Clear = %x, %v; want ErrKeyCorrupt", key, err)
+	}
+}
+
+// TestTPMOwnerPassword: a TPM whose owner hierarchy has a password is
+// unavailable, so that auto passes it by instead of choosing a protector
+// whose Wrap would fail; without the password it is available again.
+func TestTPMOwnerPassword(t *testing.T) {
+	servicetest.StartSWTPM(t)
+	ctx := ctxFor(t, 30*time.Second)
+	if err := (TPM{}).Available(ctx); err != nil {
+		t.Fatalf("Available, no owner password: %v", err)
+	}
+	setOwnerAuth := func(old, new []byte) {
+		t.Helper()
+		tc, _, err := openTPM(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		_, err = tpm2.HierarchyChangeAuth{
+			AuthHandle: tpm2.AuthHandle{Handle: tpm2.TPMRHOwner, Auth: tpm2.PasswordAuth(old)},
+			NewAuth:    tpm2.TPM2BAuth{Buffer: new},
+		}.Execute(tc)
+		if err != nil {
+			t.Fatalf("TPM2_HierarchyChangeAuth: %v", err)
+		}
+	}
+	setOwnerAuth(nil, []byte("owner password"))
+	err := (TPM{}).Available(ctx)
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("Available with an owner password = %v; want ErrUnavailable naming the password", err)
+	}
+	setOwnerAuth([]byte("owner password"), nil)
+	if err := (TPM{}).Available(ctx); err != nil {
+		t.Fatalf("Available, owner password removed: %v", err)
 	}
 }
