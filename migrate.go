@@ -61,13 +61,10 @@ func Migrate(ctx context.Context, cfg Config, to string) ([]Migration, error) {
 	if to == "" || to == protector.Auto {
 		return nil, fmt.Errorf("securestore: migrate: %w: name the protector to move to, not %q", ErrInvalidOption, to)
 	}
-	p, err := protector.Lookup(to)
-	if err != nil {
+	if _, err := protector.Lookup(to); err != nil {
 		return nil, fmt.Errorf("securestore: migrate: %w: %w", ErrInvalidOption, err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, protector.ProbeTimeout)
-	err = p.Available(pctx)
-	cancel()
+	p, err := protector.Select(ctx, to)
 	if err != nil {
 		return nil, fmt.Errorf("securestore: migrate to %q: %w", to, err)
 	}

@@ -52,18 +52,8 @@ func IsAvailable(ctx context.Context) bool {
 	if _, err := resolveDir(""); err != nil {
 		return false
 	}
-	name := resolveProtector("")
-	if name == protector.Auto {
-		_, _, err := protector.Choose(ctx)
-		return err == nil
-	}
-	p, err := protector.Lookup(name)
-	if err != nil {
-		return false
-	}
-	pctx, cancel := context.WithTimeout(ctx, protector.ProbeTimeout)
-	defer cancel()
-	return p.Available(pctx) == nil
+	_, err := protector.Select(ctx, resolveProtector(""))
+	return err == nil
 }
 
 // item is a validated operation target: the store and the item's names.

@@ -202,23 +202,14 @@ func (v *vault) create(ctx context.Context, scope protector.Scope, protectorName
 // chooseProtector picks the protector for a new store: the best available
 // for "auto", else the one named, which must be available.
 func chooseProtector(ctx context.Context, name string) (protector.Protector, error) {
-	if name == protector.Auto {
-		p, _, err := protector.Choose(ctx)
-		return p, err
-	}
-	p, err := protector.Lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	pctx, cancel := context.WithTimeout(ctx, protector.ProbeTimeout)
-	defer cancel()
-	if err := p.Available(pctx); err != nil {
+	p, err := protector.Select(ctx, name)
+	if err != nil && name != protector.Auto {
 		// Named by Config.Protector or $SECURESTORE_PROTECTOR: never fall
 		// back to another, maybe weaker, one.
 		return nil, fmt.Errorf("the protector %q that was asked for is not available, and a named protector "+
 			"never falls back to another: %w", name, err)
 	}
-	return p, nil
+	return p, err
 }
 
 // writeNewKeys records a new store's identity, protector and wrapped device

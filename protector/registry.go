@@ -95,3 +95,22 @@ func Choose(ctx context.Context) (Protector, []Probe, error) {
 	}
 	return nil, probes, fmt.Errorf("%w: no protector is available", ErrUnavailable)
 }
+
+// Select returns the protector that name asks for, once it has said it is
+// available: for Auto, the one Choose picks; for any other name, that
+// protector or an error, never another one in its place. Its probe has
+// the same deadline as Choose's.
+func Select(ctx context.Context, name string) (Protector, error) {
+	if name == Auto {
+		p, _, err := Choose(ctx)
+		return p, err
+	}
+	p, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := probe(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}

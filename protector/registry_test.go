@@ -79,3 +79,28 @@ func TestProbeDeadlineHoldsAgainstIgnoredContext(t *testing.T) {
 		t.Fatalf("probe of a hung protector = %v, want context.Canceled", err)
 	}
 }
+
+// TestSelect: a named protector is returned only if available, and an
+// unavailable one is an error, never another protector in its place;
+// "auto" is Choose; a name nobody registered is an error. A hung named
+// protector is covered by probe's deadline (above): Select goes through
+// it, as Choose does.
+func TestSelect(t *testing.T) {
+	ctx := context.Background()
+	if p, err := Select(ctx, "zz-test-late"); err != nil || p.Name() != "zz-test-late" {
+		t.Fatalf("Select(available) = %v, %v", p, err)
+	}
+	if p, err := Select(ctx, "test-unavailable-first"); !errors.Is(err, ErrUnavailable) || p != nil {
+		t.Fatalf("Select(unavailable) = %v, %v; want ErrUnavailable and no protector", p, err)
+	}
+	chosen, _, err := Choose(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := Select(ctx, Auto); err != nil || p.Name() != chosen.Name() {
+		t.Fatalf("Select(auto) = %v, %v; Choose picks %s", p, err, chosen.Name())
+	}
+	if _, err := Select(ctx, "no-such-protector"); err == nil {
+		t.Fatal("Select of an unregistered name succeeded")
+	}
+}
