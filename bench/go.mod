@@ -1,6 +1,8 @@
 module github.com/securestore-go/securestore/bench
 
-go 1.26.8
+go 1.26.0
+
+toolchain go1.26.8
 
 // The harness measures this repository's library as it is in the working
 // tree, not a published version.
