@@ -55,12 +55,35 @@ type DB struct {
 	has    *sql.Stmt
 	list   *sql.Stmt
 	writer *writer
+	file   *openFile // this process's record of path
 }
 
 // Open opens (creating if needed) the database at path and brings its
 // schema up to date. The caller has created the file with private
 // permissions; SQLite gives the -wal and -shm files the same mode.
 func Open(ctx context.Context, path string) (*DB, error) {
+	file := fileState(path)
+	file.mu.Lock()
+	defer file.mu.Unlock()
+	d, err := open(ctx, path, file.refs == 0)
+	if err == nil {
+		file.refs++
+		d.file = file
+	}
+	return d, err
+}
+
+// open opens the database; first: no other DB of this process has it open,
+// so its WAL is checked before SQLite may replay it (walguard.go).
+func open(ctx context.Context, path string, first bool) (*DB, error) {
+	if first {
+		lock, err := guardWAL(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		// Held until migrate's first read has built the wal-index.
+		defer lock.release()
+	}
 	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, err
@@ -142,6 +165,14 @@ func (d *DB) Path() string { return d.path }
 func (d *DB) Close() error {
 	werr := d.writer.stop()
 	d.closeStmts()
+	if d.file != nil {
+		d.file.mu.Lock()
+		defer d.file.mu.Unlock()
+		if d.file.refs > 0 {
+			d.file.refs--
+		}
+		d.file = nil
+	}
 	if err := d.sql.Close(); err != nil {
 		return err
 	}
