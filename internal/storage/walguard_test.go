@@ -86,12 +86,12 @@ func contents(t *testing.T, path string) map[string]string {
 
 func TestOpenRefusesDamagedWAL(t *testing.T) {
 	const n = 30
-	path, ends, ps := walFixture(t, n)
+	path, _, _ := walFixture(t, n)
 	want := contents(t, path) // a clean copy opens, with the final state
 	if len(want) != n-n/5 {
 		t.Fatalf("clean copy holds %d items, want %d", len(want), n-n/5)
 	}
-	path, ends, ps = walFixture(t, n) // contents checkpointed the first one
+	path, ends, ps := walFixture(t, n) // contents checkpointed the first one
 	early := ends[len(ends)/3]        // a frame inside an early item transaction
 	cases := []struct {
 		name string
