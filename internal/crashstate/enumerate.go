@@ -191,3 +191,15 @@ func (r *Recording) WithoutSyncs() *Recording {
 	}
 	return &out
 }
+
+// Written is the state at the end with every write and directory change
+// in place: what the files look like to a reader once the workload ended.
+// A test compares it with the real directory to check the replay.
+func (r *Recording) Written(m Model) *State {
+	cp := r.crashPoint(len(r.Ops), m)
+	all := map[int]bool{}
+	for _, i := range cp.unsynced {
+		all[i] = true
+	}
+	return r.build(cp, choice{keep: all, dirs: len(cp.unsyncedDir), torn: -1, desc: "everything written"}, m)
+}
