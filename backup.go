@@ -88,12 +88,12 @@ func (s *Store) export(ctx context.Context, w io.Writer, passphrase []byte) erro
 	if err := enc.Encode(exportHeader{Format: exportFormat, Version: 1, App: s.cfg.app, Created: time.Now().UTC()}); err != nil {
 		return err
 	}
-	vaults, err := s.existingVaults(ctx)
+	dbs, err := s.existingDBs(ctx)
 	if err != nil {
 		return err
 	}
 	n := 0
-	for _, ev := range vaults {
+	for _, ev := range dbs {
 		err := ev.v.exportItems(ctx, ev.group, func(it *exportItem) error {
 			n++
 			return enc.Encode(it)
@@ -111,9 +111,9 @@ func (s *Store) export(ctx context.Context, w io.Writer, passphrase []byte) erro
 	return aw.Close()
 }
 
-// exportItems calls emit with every item of the vault, in clear or, for
+// exportItems calls emit with every item of the store, in clear or, for
 // ThisDeviceOnly classes, sealed for this device.
-func (v *vault) exportItems(ctx context.Context, group string, emit func(*exportItem) error) error {
+func (v *storeDB) exportItems(ctx context.Context, group string, emit func(*exportItem) error) error {
 	tr := v.transfer()
 	return storageErr(v.db.Scan(ctx, func(row *storage.Item) error {
 		service, key, err := v.meta.OpenName(row.ID, row.Name)
@@ -150,7 +150,7 @@ type transfer struct {
 
 // transfer derives the store's transfer cipher, wiping the raw KEK, and
 // its device fingerprint.
-func (v *vault) transfer() transfer {
+func (v *storeDB) transfer() transfer {
 	kek := keys.TransferKEK(v.device, v.id)
 	defer keys.Wipe(kek)
 	aead, err := record.NewAEAD(kek)
@@ -160,16 +160,16 @@ func (v *vault) transfer() transfer {
 	return transfer{aead, keys.Fingerprint(v.device, v.id)}
 }
 
-// existingVault is a store that an export covers, with its group name.
-type existingVault struct {
+// existingDB is a store that an export covers, with its group name.
+type existingDB struct {
 	group string // "" for the app's own store
-	v     *vault
+	v     *storeDB
 }
 
-// existingVaults returns the app's store and every access-group store
+// existingDBs returns the app's store and every access-group store
 // that exists, without creating any.
-func (s *Store) existingVaults(ctx context.Context) ([]existingVault, error) {
-	out := []existingVault{{"", s.own}}
+func (s *Store) existingDBs(ctx context.Context) ([]existingDB, error) {
+	out := []existingDB{{"", s.own}}
 	groups := make([]string, 0, len(s.cfg.groups))
 	for g := range s.cfg.groups {
 		groups = append(groups, g)
@@ -179,11 +179,11 @@ func (s *Store) existingVaults(ctx context.Context) ([]existingVault, error) {
 		if _, err := os.Stat(storeFile(s.cfg.dir, "group", g)); err != nil {
 			continue
 		}
-		v, err := s.vault(ctx, g)
+		v, err := s.storeFor(ctx, g)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, existingVault{g, v})
+		out = append(out, existingDB{g, v})
 	}
 	return out, nil
 }
@@ -253,7 +253,7 @@ func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte)
 	}
 	// One transaction per target store, each committed in turn once the
 	// trailer has proved the file complete.
-	imp := &importer{s: s, txs: map[*vault]*storage.Tx{}, transfers: map[*vault]transfer{}}
+	imp := &importer{s: s, txs: map[*storeDB]*storage.Tx{}, transfers: map[*storeDB]transfer{}}
 	defer imp.rollback()
 	res, err := readExport(ar, func(it *exportItem, class Accessibility) (bool, error) {
 		return imp.put(ctx, it, class)
@@ -339,14 +339,14 @@ func checkExportItem(it *exportItem) (Accessibility, error) {
 // importer writes imported items into one open transaction per store.
 type importer struct {
 	s         *Store
-	txs       map[*vault]*storage.Tx
-	transfers map[*vault]transfer // derived on a store's first ThisDeviceOnly item
+	txs       map[*storeDB]*storage.Tx
+	transfers map[*storeDB]transfer // derived on a store's first ThisDeviceOnly item
 }
 
 // put writes one item of class (checked by checkExportItem), or reports
 // that it must be skipped.
 func (imp *importer) put(ctx context.Context, it *exportItem, class Accessibility) (restored bool, err error) {
-	v, err := imp.s.vault(ctx, it.Group)
+	v, err := imp.s.storeFor(ctx, it.Group)
 	if err != nil {
 		return false, err
 	}

@@ -176,12 +176,12 @@ func FuzzReadExport(f *testing.F) {
 // that fails must leave as it was.
 func rows(tb testing.TB, s *Store) map[string]string {
 	tb.Helper()
-	vaults, err := s.existingVaults(bctx)
+	dbs, err := s.existingDBs(bctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	out := map[string]string{}
-	for _, ev := range vaults {
+	for _, ev := range dbs {
 		err := ev.v.db.Scan(bctx, func(it *storage.Item) error {
 			out[ev.group+"\x00"+string(it.ID)] = fmt.Sprintf("%d %x %x", it.Class, it.Name, it.Value)
 			return nil

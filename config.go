@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/securestore-go/securestore/protector"
 )
@@ -39,6 +40,10 @@ const (
 	// decrypted whole, and this is a store for small secrets.
 	MaxValueBytesLimit = 16 << 20
 )
+
+// ProtectorTimeout bounds every call into a protector (a key store, a TPM),
+// so that a hung OS service makes Open fail instead of hang.
+const ProtectorTimeout = 30 * time.Second
 
 // Environment variables that fill in an empty Config field.
 const (
