@@ -58,6 +58,7 @@ type resolved struct {
 	protector string // "auto" or a registered name
 	groups    map[string]bool
 	maxValue  int
+	costs     kdfCosts // fullCosts outside tests
 }
 
 func (c Config) resolve() (*resolved, error) {

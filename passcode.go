@@ -27,7 +27,7 @@ func (s *Store) SetPasscode(ctx context.Context, old, new []byte) error {
 		return fmt.Errorf("securestore: set passcode: %w", err)
 	}
 	defer done()
-	if err := v.setPasscode(ctx, s.clock, old, new); err != nil {
+	if err := v.setPasscode(ctx, s.clock, s.cfg.costs.passcode, old, new); err != nil {
 		return fmt.Errorf("securestore: set passcode of %s: %w", v.describe(), err)
 	}
 	return nil

@@ -35,6 +35,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("securestore: open: %w", err)
 	}
+	r.costs = kdfCostsFor(ctx)
 	if err := fsutil.MkdirPrivate(r.dir); err != nil {
 		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
 	}

@@ -122,8 +122,8 @@ func (v *storeDB) lock() {
 }
 
 // setPasscode implements Store.SetPasscode: it checks old, then re-wraps
-// the class keys for new in one transaction.
-func (v *storeDB) setPasscode(ctx context.Context, clk clock, old, new []byte) error {
+// the class keys for new, derived at cost, in one transaction.
+func (v *storeDB) setPasscode(ctx context.Context, clk clock, cost passcode.Params, old, new []byte) error {
 	st, err := v.readPasscodeState(ctx)
 	if err != nil {
 		return err
@@ -166,7 +166,7 @@ func (v *storeDB) setPasscode(ctx context.Context, clk clock, old, new []byte) e
 		if len(new) == 0 {
 			next, err = v.removePasscode(tx, rawKeys)
 		} else {
-			next, err = v.wrapForPasscode(tx, rawKeys, new)
+			next, err = v.wrapForPasscode(tx, rawKeys, new, cost)
 		}
 		return err
 	})
@@ -179,12 +179,13 @@ func (v *storeDB) setPasscode(ctx context.Context, clk clock, old, new []byte) e
 
 // wrapForPasscode re-wraps every passcode class key under the new
 // passcode (creating WhenPasscodeSetThisDeviceOnly's on first set) and
-// records the passcode's parameters. It returns the unlocked class set.
-func (v *storeDB) wrapForPasscode(tx *storage.Tx, raw map[Accessibility][]byte, p []byte) (*classSet, error) {
+// records the passcode's parameters (cost with a fresh salt). It returns
+// the unlocked class set.
+func (v *storeDB) wrapForPasscode(tx *storage.Tx, raw map[Accessibility][]byte, p []byte, cost passcode.Params) (*classSet, error) {
 	if raw[WhenPasscodeSetThisDeviceOnly] == nil {
 		raw[WhenPasscodeSetThisDeviceOnly] = keys.New()
 	}
-	params := passcode.New()
+	params := passcode.New(cost)
 	if err := rewrap(tx, v.id, raw, keys.WrapDevicePasscode, v.passcodeKEK(params.Key(p))); err != nil {
 		return nil, err
 	}
