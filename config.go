@@ -28,13 +28,13 @@ type Config struct {
 	// Options.AccessGroup.
 	AccessGroups []string
 	// MaxValueBytes is the largest value SetItem accepts, in bytes. 0 means
-	// DefaultMaxValueBytes, the seed's limit; larger is an explicit opt-in,
+	// DefaultMaxValueBytes, Expo's SecureStore limit; larger is an explicit opt-in,
 	// up to MaxValueBytesLimit.
 	MaxValueBytes int
 }
 
 const (
-	// DefaultMaxValueBytes is the seed's size limit for a value.
+	// DefaultMaxValueBytes is Expo's SecureStore size limit for a value.
 	DefaultMaxValueBytes = 2048
 	// MaxValueBytesLimit caps Config.MaxValueBytes: items are read and
 	// decrypted whole, and this is a store for small secrets.

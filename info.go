@@ -80,9 +80,9 @@ func (s *Store) Info(ctx context.Context) (Info, error) {
 }
 
 // Inspect describes the app's store (or, when group is not "", the access
-// group's) without creating it and without needing its key to work: it
-// is what `securestore doctor` shows for a store that is missing, refused
-// or broken. It tries to unwrap the device key, reports the outcome in
+// group's) without creating it, opening it for use, or needing its key to
+// work, so that it also describes a store that is missing, refused or
+// broken. It tries to unwrap the device key, reports the outcome in
 // KeyErr, and wipes the key at once.
 func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 	r, err := cfg.resolve()

@@ -12,9 +12,10 @@ import (
 //
 // Setting or changing a passcode leaves the store unlocked: its owner just
 // proved it. Changing it re-wraps the class keys and touches no item.
-// Removing it deletes every WhenPasscodeSetThisDeviceOnly item, as the seed
-// says. A wrong old passcode fails with ErrWrongPasscode and counts towards
-// the wrong-passcode delay (see Unlock).
+// Removing it deletes every WhenPasscodeSetThisDeviceOnly item, as Expo's
+// SecureStore SDK 38 documentation says. A wrong old passcode fails with
+// ErrWrongPasscode and counts towards the wrong-passcode delay (see
+// Unlock).
 //
 // The passcode protects the app's own store. Access-group stores, which
 // several apps share, have no passcode: their WhenPasscodeSetThisDeviceOnly

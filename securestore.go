@@ -164,7 +164,7 @@ func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) e
 }
 
 // GetItem returns the value stored under key, or an error wrapping
-// ErrNotFound when there is none (the seed's null).
+// ErrNotFound when there is none (Expo's SecureStore returns null).
 func (s *Store) GetItem(ctx context.Context, key string, opts *Options) (string, error) {
 	it, done, err := s.op(ctx, "get", key, opts)
 	if err != nil {

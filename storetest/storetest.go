@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite of securestore: every rule of
-// the seed (expo-secure-store) and of docs/SECURITY.md that a store must
-// obey, as subtests that any configuration can run, the way testing/fstest
-// checks a file system.
+// Expo's SecureStore SDK 38 documentation (expo-secure-store) and of
+// docs/SECURITY.md that a store must obey, as subtests that any
+// configuration can run, the way testing/fstest checks a file system.
 //
 // A protector, or any other way of opening a store, passes when
 //
@@ -184,7 +184,7 @@ func wantOpsFail(t *testing.T, ctx context.Context, st *securestore.Store, opts 
 	wantErr(t, "Keys", err, want)
 }
 
-// The seed's first two tests: set, get and delete one item, with the
+// The first two tests of Expo's SecureStore: set, get and delete one item, with the
 // default service and with one named.
 func testSetGetDelete(t *testing.T, s *suite)            { setGetDelete(t, s, nil) }
 func testSetGetDeleteWithService(t *testing.T, s *suite) { setGetDelete(t, s, svc("service_1")) }
