@@ -1,11 +1,9 @@
 package securestore
 
 import (
-	"bufio"
 	"context"
 	"crypto/cipher"
 	"crypto/hmac"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,43 +11,14 @@ import (
 	"slices"
 	"time"
 
-	"filippo.io/age"
-
+	"github.com/securestore-go/securestore/internal/exportfile"
 	"github.com/securestore-go/securestore/internal/keys"
 	"github.com/securestore-go/securestore/internal/record"
 	"github.com/securestore-go/securestore/internal/storage"
 )
 
-// An export is an age file (https://age-encryption.org, scrypt recipient)
-// whose plaintext is JSON lines: a header, one line per item, and a
-// trailer with the item count, so that a truncated file is detected even
-// before age's own authentication would catch it. docs/FORMAT.md has the
-// fields.
-
-const exportFormat = "securestore-export"
-
-// exportWorkFactor is scrypt's log2(N) for the passphrase: age's default,
-// about a second and 256 MiB. Tests lower it.
-var exportWorkFactor = 18
-
-type exportHeader struct {
-	Format  string    `json:"format"`
-	Version int       `json:"version"`
-	App     string    `json:"app"`
-	Created time.Time `json:"created"`
-}
-
-type exportItem struct {
-	Group   string `json:"group,omitempty"` // "" for the app's own store
-	Service string `json:"service"`
-	Key     string `json:"key"`
-	Class   string `json:"class"`
-	Value   []byte `json:"value,omitempty"`  // the value, for items that may migrate
-	Device  []byte `json:"device,omitempty"` // ThisDeviceOnly: the source device key's fingerprint
-	Sealed  []byte `json:"sealed,omitempty"` // ThisDeviceOnly: the value sealed under the source device key
-	End     bool   `json:"end,omitempty"`    // the trailer
-	Items   int    `json:"items,omitempty"`  // the trailer: how many items came before it
-}
+// Exports are files of internal/exportfile's format; this file maps a
+// store's items onto it and back.
 
 // Export writes every item of the app's store and of its access groups to
 // w, encrypted to passphrase (age, scrypt), which is wiped before Export
@@ -74,46 +43,32 @@ func (s *Store) export(ctx context.Context, w io.Writer, passphrase []byte) erro
 	if len(passphrase) == 0 {
 		return fmt.Errorf("%w: the passphrase is empty", ErrInvalidOption)
 	}
-	recipient, err := age.NewScryptRecipient(string(passphrase))
+	aw, err := exportfile.Encrypt(w, passphrase, s.cfg.costs.exportWorkFactor)
 	if err != nil {
 		return err
 	}
-	recipient.SetWorkFactor(exportWorkFactor)
-	aw, err := age.Encrypt(w, recipient)
+	ew, err := exportfile.NewWriter(aw, exportfile.Header{App: s.cfg.app, Created: time.Now().UTC()})
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(aw, 64<<10)
-	enc := json.NewEncoder(bw)
-	if err := enc.Encode(exportHeader{Format: exportFormat, Version: 1, App: s.cfg.app, Created: time.Now().UTC()}); err != nil {
-		return err
-	}
-	vaults, err := s.existingVaults(ctx)
+	dbs, err := s.existingDBs(ctx)
 	if err != nil {
 		return err
 	}
-	n := 0
-	for _, ev := range vaults {
-		err := ev.v.exportItems(ctx, ev.group, func(it *exportItem) error {
-			n++
-			return enc.Encode(it)
-		})
-		if err != nil {
+	for _, ev := range dbs {
+		if err := ev.v.exportItems(ctx, ev.group, ew.Write); err != nil {
 			return err
 		}
 	}
-	if err := enc.Encode(exportItem{End: true, Items: n}); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
+	if err := ew.Close(); err != nil {
 		return err
 	}
 	return aw.Close()
 }
 
-// exportItems calls emit with every item of the vault, in clear or, for
+// exportItems calls emit with every item of the store, in clear or, for
 // ThisDeviceOnly classes, sealed for this device.
-func (v *vault) exportItems(ctx context.Context, group string, emit func(*exportItem) error) error {
+func (v *storeDB) exportItems(ctx context.Context, group string, emit func(*exportfile.Item) error) error {
 	tr := v.transfer()
 	return storageErr(v.db.Scan(ctx, func(row *storage.Item) error {
 		service, key, err := v.meta.OpenName(row.ID, row.Name)
@@ -131,7 +86,7 @@ func (v *vault) exportItems(ctx context.Context, group string, emit func(*export
 			return fmt.Errorf("%w: the value of %q (service %q in %s) does not authenticate", ErrCorrupt, key, service, v.describe())
 		}
 		defer clear(value)
-		it := &exportItem{Group: group, Service: service, Key: key, Class: class.String()}
+		it := &exportfile.Item{Group: group, Service: service, Key: key, Class: class.String()}
 		if class.ThisDeviceOnly() {
 			it.Device, it.Sealed = tr.fingerprint, record.Seal(tr.aead, value, ad)
 		} else {
@@ -150,7 +105,7 @@ type transfer struct {
 
 // transfer derives the store's transfer cipher, wiping the raw KEK, and
 // its device fingerprint.
-func (v *vault) transfer() transfer {
+func (v *storeDB) transfer() transfer {
 	kek := keys.TransferKEK(v.device, v.id)
 	defer keys.Wipe(kek)
 	aead, err := record.NewAEAD(kek)
@@ -160,16 +115,16 @@ func (v *vault) transfer() transfer {
 	return transfer{aead, keys.Fingerprint(v.device, v.id)}
 }
 
-// existingVault is a store that an export covers, with its group name.
-type existingVault struct {
+// existingDB is a store that an export covers, with its group name.
+type existingDB struct {
 	group string // "" for the app's own store
-	v     *vault
+	v     *storeDB
 }
 
-// existingVaults returns the app's store and every access-group store
+// existingDBs returns the app's store and every access-group store
 // that exists, without creating any.
-func (s *Store) existingVaults(ctx context.Context) ([]existingVault, error) {
-	out := []existingVault{{"", s.own}}
+func (s *Store) existingDBs(ctx context.Context) ([]existingDB, error) {
+	out := []existingDB{{"", s.own}}
 	groups := make([]string, 0, len(s.cfg.groups))
 	for g := range s.cfg.groups {
 		groups = append(groups, g)
@@ -179,11 +134,11 @@ func (s *Store) existingVaults(ctx context.Context) ([]existingVault, error) {
 		if _, err := os.Stat(storeFile(s.cfg.dir, "group", g)); err != nil {
 			continue
 		}
-		v, err := s.vault(ctx, g)
+		v, err := s.storeFor(ctx, g)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, existingVault{g, v})
+		out = append(out, existingDB{g, v})
 	}
 	return out, nil
 }
@@ -232,30 +187,16 @@ func (s *Store) ImportReport(ctx context.Context, r io.Reader, passphrase []byte
 // accepts, base64-encoded, with room for its names.
 const maxExportLine = 2*MaxValueBytesLimit + 1<<20
 
-// importMaxWorkFactor is the largest scrypt work factor (log2 N) an
-// import accepts: age's own default, 22 (about 15 s and 4 GiB), well above
-// the 18 that Export writes. Tests lower it.
-var importMaxWorkFactor = 22
-
 func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte) (ImportResult, error) {
-	identity, err := age.NewScryptIdentity(string(passphrase))
+	plaintext, err := exportfile.Decrypt(r, passphrase, s.cfg.costs.importMaxWorkFactor)
 	if err != nil {
-		return ImportResult{}, err
-	}
-	identity.SetMaxWorkFactor(importMaxWorkFactor)
-	ar, err := age.Decrypt(r, identity)
-	var noMatch *age.NoIdentityMatchError
-	if errors.As(err, &noMatch) {
-		return ImportResult{}, fmt.Errorf("%w: the passphrase does not open this export", ErrWrongPasscode)
-	}
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("%w: not a securestore export: %v", ErrCorrupt, err)
+		return ImportResult{}, exportErr(err)
 	}
 	// One transaction per target store, each committed in turn once the
 	// trailer has proved the file complete.
-	imp := &importer{s: s, txs: map[*vault]*storage.Tx{}, transfers: map[*vault]transfer{}}
+	imp := &importer{s: s, txs: map[*storeDB]*storage.Tx{}, transfers: map[*storeDB]transfer{}}
 	defer imp.rollback()
-	res, err := readExport(ar, func(it *exportItem, class Accessibility) (bool, error) {
+	res, err := readExport(plaintext, func(it *exportfile.Item, class Accessibility) (bool, error) {
 		return imp.put(ctx, it, class)
 	})
 	if err != nil {
@@ -264,47 +205,42 @@ func (s *Store) importItems(ctx context.Context, r io.Reader, passphrase []byte)
 	return res, imp.commit()
 }
 
-// readExport reads the plaintext of an export: the header, the items,
-// each handed to put once its class and names are known to be valid, and
-// the trailer. put reports whether it restored the item or skipped it. A
-// nil error means that the trailer was there, counted every item, and
-// ended the file: only then may what put wrote be kept.
-func readExport(r io.Reader, put func(it *exportItem, class Accessibility) (restored bool, err error)) (ImportResult, error) {
+// exportErr maps exportfile's errors onto the public sentinels.
+func exportErr(err error) error {
+	var format *exportfile.FormatError
+	switch {
+	case errors.Is(err, exportfile.ErrWrongPassphrase):
+		return fmt.Errorf("%w: %w", ErrWrongPasscode, err)
+	case errors.As(err, &format):
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return err
+}
+
+// readExport reads the plaintext of an export: the items, each handed to
+// put once its class and names are known to be valid, and the trailer.
+// put reports whether it restored the item or skipped it. A nil error
+// means that the trailer was there, counted every item, and ended the
+// file: only then may what put wrote be kept.
+func readExport(r io.Reader, put func(it *exportfile.Item, class Accessibility) (restored bool, err error)) (ImportResult, error) {
 	var res ImportResult
-	lines := bufio.NewScanner(r)
-	lines.Buffer(make([]byte, 64<<10), maxExportLine)
-	damaged := func(what string) error { return fmt.Errorf("%w: the export is damaged: %s", ErrCorrupt, what) }
-
-	var hdr exportHeader
-	if !lines.Scan() || json.Unmarshal(lines.Bytes(), &hdr) != nil || hdr.Format != exportFormat {
-		return res, damaged("no header")
+	er, err := exportfile.NewReader(r, maxExportLine)
+	if err != nil {
+		return res, exportErr(err)
 	}
-	if hdr.Version != 1 {
-		return res, fmt.Errorf("%w: export format version %d is newer than this program", ErrCorrupt, hdr.Version)
-	}
-
-	for lines.Scan() {
-		var it exportItem
-		if err := json.Unmarshal(lines.Bytes(), &it); err != nil {
-			return res, damaged("a line is not an item")
-		}
-		if it.End {
-			if it.Items != res.Restored+res.Skipped {
-				return res, damaged(fmt.Sprintf("the trailer counts %d items, the file holds %d", it.Items, res.Restored+res.Skipped))
-			}
-			if lines.Scan() {
-				return res, damaged("data after the trailer")
-			}
-			if err := lines.Err(); err != nil {
-				return res, damaged(err.Error())
-			}
+	for {
+		it, err := er.Next()
+		if err == io.EOF {
 			return res, nil
 		}
-		class, err := checkExportItem(&it)
+		if err != nil {
+			return res, exportErr(err)
+		}
+		class, err := checkExportItem(it)
 		if err != nil {
 			return res, err
 		}
-		restored, err := put(&it, class)
+		restored, err := put(it, class)
 		if err != nil {
 			return res, err
 		}
@@ -314,16 +250,12 @@ func readExport(r io.Reader, put func(it *exportItem, class Accessibility) (rest
 			res.Skipped++
 		}
 	}
-	if err := lines.Err(); err != nil {
-		return res, damaged(err.Error())
-	}
-	return res, damaged("it ends before its trailer")
 }
 
 // checkExportItem returns the class of an item of an export, after
 // checking that the class is one and that its service and key are valid
 // names.
-func checkExportItem(it *exportItem) (Accessibility, error) {
+func checkExportItem(it *exportfile.Item) (Accessibility, error) {
 	class, err := ParseAccessibility(it.Class)
 	if err != nil {
 		return 0, fmt.Errorf("%w: the export is damaged: unknown class", ErrCorrupt)
@@ -339,14 +271,14 @@ func checkExportItem(it *exportItem) (Accessibility, error) {
 // importer writes imported items into one open transaction per store.
 type importer struct {
 	s         *Store
-	txs       map[*vault]*storage.Tx
-	transfers map[*vault]transfer // derived on a store's first ThisDeviceOnly item
+	txs       map[*storeDB]*storage.Tx
+	transfers map[*storeDB]transfer // derived on a store's first ThisDeviceOnly item
 }
 
 // put writes one item of class (checked by checkExportItem), or reports
 // that it must be skipped.
-func (imp *importer) put(ctx context.Context, it *exportItem, class Accessibility) (restored bool, err error) {
-	v, err := imp.s.vault(ctx, it.Group)
+func (imp *importer) put(ctx context.Context, it *exportfile.Item, class Accessibility) (restored bool, err error) {
+	v, err := imp.s.storeFor(ctx, it.Group)
 	if err != nil {
 		return false, err
 	}

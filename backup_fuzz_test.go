@@ -14,6 +14,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/securestore-go/securestore/internal/exportfile"
 	"github.com/securestore-go/securestore/internal/storage"
 	"github.com/securestore-go/securestore/internal/testdir"
 )
@@ -73,7 +74,7 @@ func decryptExport(tb testing.TB, file []byte) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	id.SetMaxWorkFactor(exportWorkFactor)
+	id.SetMaxWorkFactor(testOnlyCheapCosts.exportWorkFactor)
 	r, err := age.Decrypt(bytes.NewReader(file), id)
 	if err != nil {
 		return nil
@@ -127,8 +128,8 @@ func FuzzReadExport(f *testing.F) {
 		`{"service":"s","key":"../etc","class":"Always","value":"eA=="}`+"\r\n"+`{"end":true,"items":1}`), uint8(0))
 
 	f.Fuzz(func(t *testing.T, plaintext []byte, failAt uint8) {
-		var seen []exportItem
-		res, err := readExport(bytes.NewReader(plaintext), func(it *exportItem, class Accessibility) (bool, error) {
+		var seen []exportfile.Item
+		res, err := readExport(bytes.NewReader(plaintext), func(it *exportfile.Item, class Accessibility) (bool, error) {
 			if validName("service", it.Service) != nil || validName("key", it.Key) != nil {
 				t.Fatalf("the sink got an item with service %q, key %q", it.Service, it.Key)
 			}
@@ -158,9 +159,12 @@ func FuzzReadExport(f *testing.F) {
 			valid = valid && len(l) <= maxExportLine
 		}
 		if valid {
-			var hdr exportHeader
-			var end exportItem
-			valid = json.Unmarshal(lines[0], &hdr) == nil && hdr.Format == exportFormat && hdr.Version == 1 &&
+			var hdr exportfile.Header
+			var end struct {
+				End   bool `json:"end"`
+				Items int  `json:"items"`
+			}
+			valid = json.Unmarshal(lines[0], &hdr) == nil && hdr.Format == exportfile.Format && hdr.Version == 1 &&
 				json.Unmarshal(lines[len(lines)-1], &end) == nil && end.End && end.Items == len(seen)
 		}
 		if valid != (err == nil) {
@@ -176,12 +180,12 @@ func FuzzReadExport(f *testing.F) {
 // that fails must leave as it was.
 func rows(tb testing.TB, s *Store) map[string]string {
 	tb.Helper()
-	vaults, err := s.existingVaults(bctx)
+	dbs, err := s.existingDBs(bctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	out := map[string]string{}
-	for _, ev := range vaults {
+	for _, ev := range dbs {
 		err := ev.v.db.Scan(bctx, func(it *storage.Item) error {
 			out[ev.group+"\x00"+string(it.ID)] = fmt.Sprintf("%d %x %x", it.Class, it.Name, it.Value)
 			return nil
@@ -201,11 +205,6 @@ func rows(tb testing.TB, s *Store) map[string]string {
 // that succeeds was of a file that age opens and whose every migrating
 // item now reads back with the value the file holds for it.
 func FuzzImport(f *testing.F) {
-	cheapKDFs(f)
-	saved := importMaxWorkFactor
-	importMaxWorkFactor = exportWorkFactor
-	f.Cleanup(func() { importMaxWorkFactor = saved })
-
 	dst := fuzzStore(f)
 	if err := dst.Unlock(bctx, []byte("1234")); err != nil {
 		f.Fatal(err)
@@ -241,7 +240,10 @@ func FuzzImport(f *testing.F) {
 		sc := bufio.NewScanner(bytes.NewReader(plaintext))
 		sc.Buffer(nil, maxExportLine)
 		for sc.Scan() {
-			var it exportItem
+			var it struct {
+				exportfile.Item
+				End bool `json:"end"`
+			}
 			if json.Unmarshal(sc.Bytes(), &it) != nil || it.End || it.Service == "" {
 				continue
 			}

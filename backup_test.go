@@ -10,20 +10,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/securestore-go/securestore/internal/passcode"
+	"github.com/securestore-go/securestore/internal/testonly"
 )
 
-// cheapKDFs makes passcodes and export passphrases cheap to derive until
-// the test ends: these tests are about what is exported, not about the
-// cost of guessing.
-func cheapKDFs(t testing.TB) {
-	saved := exportWorkFactor
-	exportWorkFactor = 10
-	restore := passcode.UseFastParamsForTests()
-	t.Cleanup(func() { exportWorkFactor = saved; restore() })
-}
-
-var bctx = context.Background()
+// bctx opens stores whose passcodes and export passphrases are cheap to
+// derive: these tests are about what is exported, not about the cost of
+// guessing.
+var bctx = testonly.WithCheapKDFs(context.Background())
 
 const testGroup = "group.shared"
 
@@ -31,7 +24,6 @@ const testGroup = "group.shared"
 // directory of its own: a device of its own, with its own device key.
 func backupStore(t testing.TB, dir string) *Store {
 	t.Helper()
-	cheapKDFs(t)
 	s, err := Open(bctx, Config{App: "com.example.backup", Dir: dir, Protector: "file", AccessGroups: []string{testGroup}})
 	if err != nil {
 		t.Fatal(err)
@@ -249,7 +241,6 @@ func TestImportWithoutPasscodeSkipsWhenPasscodeSet(t *testing.T) {
 }
 
 func TestImportValueTooLarge(t *testing.T) {
-	cheapKDFs(t)
 	dir := newDevice(t)
 	big, err := Open(bctx, Config{App: "com.example.backup", Dir: dir, Protector: "file", MaxValueBytes: 4096})
 	if err != nil {

@@ -44,7 +44,7 @@ const (
 	fixtureVersion = "v1"
 	smallN         = 10_000
 	largeN         = 1_000_000
-	valueSize      = 2048 // "2 KB values": the seed's limit, inclusive
+	valueSize      = 2048 // "2 KB values": Expo's SecureStore limit, inclusive
 	benchApp       = "com.example.bench"
 	envLarge       = "SECURESTORE_BENCH_LARGE"
 )

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/securestore-go/securestore/protector"
 )
@@ -27,18 +28,22 @@ type Config struct {
 	// Options.AccessGroup.
 	AccessGroups []string
 	// MaxValueBytes is the largest value SetItem accepts, in bytes. 0 means
-	// DefaultMaxValueBytes, the seed's limit; larger is an explicit opt-in,
+	// DefaultMaxValueBytes, Expo's SecureStore limit; larger is an explicit opt-in,
 	// up to MaxValueBytesLimit.
 	MaxValueBytes int
 }
 
 const (
-	// DefaultMaxValueBytes is the seed's size limit for a value.
+	// DefaultMaxValueBytes is Expo's SecureStore size limit for a value.
 	DefaultMaxValueBytes = 2048
 	// MaxValueBytesLimit caps Config.MaxValueBytes: items are read and
 	// decrypted whole, and this is a store for small secrets.
 	MaxValueBytesLimit = 16 << 20
 )
+
+// ProtectorTimeout bounds every call into a protector (a key store, a TPM),
+// so that a hung OS service makes Open fail instead of hang.
+const ProtectorTimeout = 30 * time.Second
 
 // Environment variables that fill in an empty Config field.
 const (
@@ -53,6 +58,7 @@ type resolved struct {
 	protector string // "auto" or a registered name
 	groups    map[string]bool
 	maxValue  int
+	costs     kdfCosts // fullCosts outside tests
 }
 
 func (c Config) resolve() (*resolved, error) {

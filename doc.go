@@ -11,10 +11,10 @@
 //	defer s.Close()
 //	err = s.SetItem(ctx, "token", token, nil)
 //	token, err := s.GetItem(ctx, "token", nil)
-//	if errors.Is(err, securestore.ErrNotFound) { ... } // the seed's null
+//	if errors.Is(err, securestore.ErrNotFound) { ... } // Expo's null
 //	err = s.DeleteItem(ctx, "token", nil)
 //
-// The seed's setItemAsync, getItemAsync and deleteItemAsync are SetItem,
+// Expo's SecureStore setItemAsync, getItemAsync and deleteItemAsync are SetItem,
 // GetItem and DeleteItem; Go is synchronous, so the context carries
 // cancellation and deadlines, and a rejected promise is a returned error
 // that wraps one of the Err* sentinels (test with errors.Is). No error ever

@@ -10,7 +10,7 @@ import (
 // (test with errors.Is), adds the operation and the item's name, and never
 // holds a value or a passcode.
 var (
-	// ErrNotFound: no item has this (app or group, service, key). The seed's
+	// ErrNotFound: no item has this (app or group, service, key). Expo's
 	// getItemAsync resolves to null in this case.
 	ErrNotFound = errors.New("item not found")
 	// ErrInvalidKey: a key, service, app or group name is empty or has a

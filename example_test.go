@@ -33,7 +33,7 @@ func Example() {
 	_ = s.DeleteItem(ctx, "token", nil)
 
 	_, err = s.GetItem(ctx, "token", nil)
-	fmt.Println(errors.Is(err, securestore.ErrNotFound)) // the seed's null
+	fmt.Println(errors.Is(err, securestore.ErrNotFound)) // Expo's null
 	keys, _ := s.Keys(ctx, opts)
 	fmt.Println(keys)
 	// Output:

@@ -58,7 +58,7 @@ type FileInfo struct {
 
 // Info describes the app's own store. It reads no value.
 func (s *Store) Info(ctx context.Context) (Info, error) {
-	v, done, err := s.ownVault(ctx)
+	v, done, err := s.ownDB(ctx)
 	if err != nil {
 		return Info{}, fmt.Errorf("securestore: info: %w", err)
 	}
@@ -80,9 +80,9 @@ func (s *Store) Info(ctx context.Context) (Info, error) {
 }
 
 // Inspect describes the app's store (or, when group is not "", the access
-// group's) without creating it and without needing its key to work: it
-// is what `securestore doctor` shows for a store that is missing, refused
-// or broken. It tries to unwrap the device key, reports the outcome in
+// group's) without creating it, opening it for use, or needing its key to
+// work, so that it also describes a store that is missing, refused or
+// broken. It tries to unwrap the device key, reports the outcome in
 // KeyErr, and wipes the key at once.
 func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 	r, err := cfg.resolve()
@@ -96,7 +96,7 @@ func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 		}
 		kind, name = "group", group
 	}
-	v := &vault{kind: kind, name: name, id: kind + ":" + name}
+	v := &storeDB{kind: kind, name: name, id: kind + ":" + name}
 	info := Info{Store: v.describe(), Dir: r.dir, Path: storeFile(r.dir, kind, name), Requested: r.protector}
 	fail := func(err error) (Info, error) {
 		return info, fmt.Errorf("securestore: inspect %s: %w", v.describe(), err)

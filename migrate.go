@@ -103,9 +103,9 @@ func migrateStep(step string) {
 }
 
 func migrateStore(ctx context.Context, dir, kind, name string, to protector.Protector) (m Migration, err error) {
-	v, err := openVault(ctx, dir, kind, name, protector.Auto)
+	v, err := openStoreDB(ctx, dir, kind, name, protector.Auto)
 	if err != nil {
-		return Migration{Store: (&vault{kind: kind, name: name}).describe()}, err
+		return Migration{Store: (&storeDB{kind: kind, name: name}).describe()}, err
 	}
 	defer v.close()
 	m = Migration{Store: v.describe(), From: v.protector, To: to.Name()}

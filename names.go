@@ -2,7 +2,7 @@ package securestore
 
 import "fmt"
 
-// validName enforces the seed's key rule, which also applies to services,
+// validName enforces Expo's SecureStore key rule, which also applies to services,
 // apps and access groups: one or more of A-Z a-z 0-9 . _ - (ASCII). The
 // error says what is wrong without repeating the name, which might be a
 // secret pasted into the wrong argument.

@@ -10,7 +10,7 @@ import (
 // Options.KeychainService.
 const DefaultService = "app"
 
-// Options are the per-call options of the seed's API. A nil *Options means
+// Options are the per-call options of Expo's SecureStore API. A nil *Options means
 // every default: service "app", class WhenUnlocked, the app's own store.
 type Options struct {
 	// KeychainService is part of the item's identity: an item set with a
@@ -25,8 +25,8 @@ type Options struct {
 	AccessGroup string
 }
 
-// Accessibility is the seed's keychainAccessible: when an item can be read.
-// The zero value is WhenUnlocked, the seed's default.
+// Accessibility is Expo's keychainAccessible: when an item can be read.
+// The zero value is WhenUnlocked, Expo's SecureStore default.
 //
 // Until a passcode is set the store counts as unlocked, so every class but
 // WhenPasscodeSetThisDeviceOnly can be read and written; that one needs a
@@ -34,7 +34,7 @@ type Options struct {
 // never leave this device in a backup.
 type Accessibility int
 
-// The seven classes, in the order of the seed. Their numbers are stored on
+// The seven classes, in the order of Expo's SecureStore SDK 38 documentation. Their numbers are stored on
 // disk (docs/FORMAT.md) and never change.
 const (
 	WhenUnlocked                   Accessibility = iota // readable while the store is unlocked (default)
@@ -76,7 +76,7 @@ func (a Accessibility) String() string {
 func (a Accessibility) ThisDeviceOnly() bool { return strings.HasSuffix(a.String(), "ThisDeviceOnly") }
 
 // ParseAccessibility parses a class name in any of its three spellings:
-// the Go name ("AfterFirstUnlock"), the seed's constant
+// the Go name ("AfterFirstUnlock"), Expo's constant
 // ("AFTER_FIRST_UNLOCK") or the CLI's ("after-first-unlock"). Case does
 // not matter.
 func ParseAccessibility(s string) (Accessibility, error) {

@@ -10,7 +10,7 @@ func TestAccessibilityNames(t *testing.T) {
 	want := map[Accessibility]struct {
 		n          int
 		goName     string
-		seed, cli  string
+		expo, cli  string
 		deviceOnly bool
 	}{
 		WhenUnlocked:                   {0, "WhenUnlocked", "WHEN_UNLOCKED", "when-unlocked", false},
@@ -26,13 +26,13 @@ func TestAccessibilityNames(t *testing.T) {
 	}
 	var zero Accessibility
 	if zero != WhenUnlocked {
-		t.Fatal("the zero value must be WhenUnlocked, the seed's default")
+		t.Fatal("the zero value must be WhenUnlocked, Expo's SecureStore default")
 	}
 	for a, w := range want {
 		if int(a) != w.n || a.String() != w.goName || a.ThisDeviceOnly() != w.deviceOnly {
 			t.Errorf("%d: String %q ThisDeviceOnly %v; want %d %q %v", int(a), a, a.ThisDeviceOnly(), w.n, w.goName, w.deviceOnly)
 		}
-		for _, s := range []string{w.goName, w.seed, w.cli} {
+		for _, s := range []string{w.goName, w.expo, w.cli} {
 			if got, err := ParseAccessibility(s); err != nil || got != a {
 				t.Errorf("ParseAccessibility(%q) = %v, %v; want %v", s, got, err, a)
 			}

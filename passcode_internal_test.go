@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/securestore-go/securestore/internal/passcode"
+	"github.com/securestore-go/securestore/internal/testonly"
 )
 
 // fakeClock stands in for the wall clock of the wrong-passcode delay: it
@@ -42,8 +42,7 @@ func (f *fakeClock) takeSleeps() []time.Duration {
 }
 
 func TestWrongPasscodeDelay(t *testing.T) {
-	t.Cleanup(passcode.UseFastParamsForTests())
-	ctx := context.Background()
+	ctx := testonly.WithCheapKDFs(context.Background())
 	cfg := Config{App: "delay", Dir: filepath.Join(t.TempDir(), "store"), Protector: "file"}
 	fc := &fakeClock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
 	open := func() *Store {

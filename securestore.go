@@ -20,10 +20,10 @@ type Store struct {
 
 	mu     sync.RWMutex // held shared by every operation, exclusively by Close
 	closed bool
-	own    *vault
+	own    *storeDB
 
 	groupsMu sync.Mutex
-	groups   map[string]*vault // access-group stores, opened on first use
+	groups   map[string]*storeDB // access-group stores, opened on first use
 }
 
 // Open opens the store of cfg.App, creating it on first use.
@@ -35,14 +35,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("securestore: open: %w", err)
 	}
+	r.costs = kdfCostsFor(ctx)
 	if err := fsutil.MkdirPrivate(r.dir); err != nil {
 		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
 	}
-	own, err := openVault(ctx, r.dir, "app", r.app, r.protector)
+	own, err := openStoreDB(ctx, r.dir, "app", r.app, r.protector)
 	if err != nil {
 		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
 	}
-	return &Store{cfg: r, clock: realClock, own: own, groups: map[string]*vault{}}, nil
+	return &Store{cfg: r, clock: realClock, own: own, groups: map[string]*storeDB{}}, nil
 }
 
 // IsAvailable reports whether a store can be opened here with the default
@@ -58,7 +59,7 @@ func IsAvailable(ctx context.Context) bool {
 
 // item is a validated operation target: the store and the item's names.
 type item struct {
-	v       *vault
+	v       *storeDB
 	service string
 	key     string
 }
@@ -91,7 +92,7 @@ func (s *Store) op(ctx context.Context, name, key string, opts *Options) (item, 
 			return fail(err)
 		}
 	}
-	v, err := s.vault(ctx, opts.AccessGroup)
+	v, err := s.storeFor(ctx, opts.AccessGroup)
 	if err != nil {
 		return fail(err)
 	}
@@ -107,8 +108,8 @@ func (s *Store) check(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// vault returns the app's own store, or the access group's.
-func (s *Store) vault(ctx context.Context, group string) (*vault, error) {
+// storeFor returns the app's own store, or the access group's, opening it on first use.
+func (s *Store) storeFor(ctx context.Context, group string) (*storeDB, error) {
 	if group == "" {
 		return s.own, nil
 	}
@@ -123,7 +124,7 @@ func (s *Store) vault(ctx context.Context, group string) (*vault, error) {
 	if v := s.groups[group]; v != nil {
 		return v, nil
 	}
-	v, err := openVault(ctx, s.cfg.dir, "group", group, s.cfg.protector)
+	v, err := openStoreDB(ctx, s.cfg.dir, "group", group, s.cfg.protector)
 	if err != nil {
 		return nil, fmt.Errorf("open access group %q: %w", group, err)
 	}
@@ -163,7 +164,7 @@ func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) e
 }
 
 // GetItem returns the value stored under key, or an error wrapping
-// ErrNotFound when there is none (the seed's null).
+// ErrNotFound when there is none (Expo's SecureStore returns null).
 func (s *Store) GetItem(ctx context.Context, key string, opts *Options) (string, error) {
 	it, done, err := s.op(ctx, "get", key, opts)
 	if err != nil {
@@ -224,7 +225,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	var first error
-	for _, v := range append([]*vault{s.own}, slices.Collect(maps.Values(s.groups))...) {
+	for _, v := range append([]*storeDB{s.own}, slices.Collect(maps.Values(s.groups))...) {
 		if err := v.close(); err != nil && first == nil {
 			first = fmt.Errorf("securestore: close %s: %w", v.describe(), err)
 		}

@@ -258,7 +258,7 @@ func testPasscodeWiped(t *testing.T, s *suite) {
 }
 
 func testPasscodeClosed(t *testing.T, s *suite) {
-	st, err := s.open(ctx, securestore.Config{App: "com.example.closed", Dir: s.dir})
+	st, err := s.open(openCtx, securestore.Config{App: "com.example.closed", Dir: s.dir})
 	if err != nil {
 		t.Fatal(err)
 	}

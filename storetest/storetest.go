@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite of securestore: every rule of
-// the seed (expo-secure-store) and of docs/SECURITY.md that a store must
-// obey, as subtests that any configuration can run, the way testing/fstest
-// checks a file system.
+// Expo's SecureStore SDK 38 documentation (expo-secure-store) and of
+// docs/SECURITY.md that a store must obey, as subtests that any
+// configuration can run, the way testing/fstest checks a file system.
 //
 // A protector, or any other way of opening a store, passes when
 //
@@ -35,8 +35,8 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/passcode"
 	"github.com/securestore-go/securestore/internal/testdir"
+	"github.com/securestore-go/securestore/internal/testonly"
 )
 
 // Opener opens a store for cfg.
@@ -82,9 +82,6 @@ func Run(t *testing.T, open Opener) {
 		{"PasscodeWiped", testPasscodeWiped},
 		{"PasscodeClosed", testPasscodeClosed},
 	}
-	// The suite sets many passcodes; cheap KDF parameters keep it fast.
-	// What it tests does not depend on the KDF's cost.
-	t.Cleanup(passcode.UseFastParamsForTests())
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// testdir, not t.TempDir: the suite runs under Wine too.
@@ -109,7 +106,7 @@ func (s *suite) store(app string, groups ...string) *securestore.Store {
 func (s *suite) storeWith(cfg securestore.Config) *securestore.Store {
 	s.t.Helper()
 	cfg.Dir = s.dir
-	st, err := s.open(context.Background(), cfg)
+	st, err := s.open(openCtx, cfg)
 	if err != nil {
 		s.t.Fatalf("open %q: %v", cfg.App, err)
 	}
@@ -118,6 +115,12 @@ func (s *suite) storeWith(cfg securestore.Config) *securestore.Store {
 }
 
 var ctx = context.Background()
+
+// openCtx is the context the suite hands the Opener. The suite sets many
+// passcodes, and what it tests does not depend on the key derivation's
+// cost: the context asks for cheap derivations in the stores opened with
+// it, and in no other store (see internal/testonly).
+var openCtx = testonly.WithCheapKDFs(context.Background())
 
 func svc(name string) *securestore.Options { return &securestore.Options{KeychainService: name} }
 
@@ -181,7 +184,7 @@ func wantOpsFail(t *testing.T, ctx context.Context, st *securestore.Store, opts 
 	wantErr(t, "Keys", err, want)
 }
 
-// The seed's first two tests: set, get and delete one item, with the
+// The first two tests of Expo's SecureStore: set, get and delete one item, with the
 // default service and with one named.
 func testSetGetDelete(t *testing.T, s *suite)            { setGetDelete(t, s, nil) }
 func testSetGetDeleteWithService(t *testing.T, s *suite) { setGetDelete(t, s, svc("service_1")) }
@@ -243,7 +246,7 @@ func testInvalidNames(t *testing.T, s *suite) {
 		if strings.Contains(err.Error(), name) && len(name) > 1 {
 			t.Errorf("error %q repeats the invalid name", err)
 		}
-		_, err = s.open(ctx, securestore.Config{App: name, Dir: s.dir})
+		_, err = s.open(openCtx, securestore.Config{App: name, Dir: s.dir})
 		wantErr(t, "Open app", err, securestore.ErrInvalidKey)
 	}
 	wantKeys(t, st, nil) // nothing was stored
@@ -308,7 +311,7 @@ func testMaxValueBytesOptIn(t *testing.T, s *suite) {
 	mustSet(t, st, "big", big, nil)
 	wantValue(t, st, "big", big, nil)
 	wantErr(t, "SetItem 8193 bytes", st.SetItem(ctx, "big", big+"b", nil), securestore.ErrValueTooLarge)
-	_, err := s.open(ctx, securestore.Config{App: "x", Dir: s.dir, MaxValueBytes: -1})
+	_, err := s.open(openCtx, securestore.Config{App: "x", Dir: s.dir, MaxValueBytes: -1})
 	wantErr(t, "Open with MaxValueBytes -1", err, securestore.ErrInvalidOption)
 }
 
@@ -468,7 +471,7 @@ func testNotEntitled(t *testing.T, s *suite) {
 
 func testReopen(t *testing.T, s *suite) {
 	cfg := securestore.Config{App: "com.example.reopen", AccessGroups: []string{"g"}, Dir: s.dir}
-	st, err := s.open(ctx, cfg)
+	st, err := s.open(openCtx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -483,7 +486,7 @@ func testReopen(t *testing.T, s *suite) {
 }
 
 func testClosed(t *testing.T, s *suite) {
-	st, err := s.open(ctx, securestore.Config{App: "com.example.closed", Dir: s.dir})
+	st, err := s.open(openCtx, securestore.Config{App: "com.example.closed", Dir: s.dir})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // exactly the input: one encoding per set of parameters.
 func FuzzDecodeParams(f *testing.F) {
 	f.Add(Default.Encode())
-	f.Add(New().Encode())
+	f.Add(New(Default).Encode())
 	f.Add((Params{Time: 1, Memory: 8, Threads: 1}).Encode())
 	f.Add((Params{Time: 1000, Memory: 4 << 20, Threads: 255}).Encode())
 	f.Add((Params{Time: 0, Memory: 1024, Threads: 1}).Encode())

@@ -34,24 +34,14 @@ type Params struct {
 // leaves existing passcodes working.
 var Default = Params{Time: 24, Memory: 64 * 1024, Threads: 2}
 
-// defaultParams is what New uses; tests lower it through UseFastParamsForTests.
-var defaultParams = Default
+// TestOnlyCheap returns parameters (1 pass over 1 MiB) that only tests
+// may use, so that suites that set many passcodes stay fast. Stores keep
+// whatever parameters they were created with.
+func TestOnlyCheap() Params { return Params{Time: 1, Memory: 1024, Threads: 1} }
 
-// UseFastParamsForTests makes New choose cheap parameters (1 pass over
-// 1 MiB) until the returned restore is called, so that test suites that set
-// many passcodes stay fast: t.Cleanup(passcode.UseFastParamsForTests()).
-// Only tests call it; stores keep whatever parameters they were created
-// with. Tests that lower it must not run in parallel with benchmarks that
-// measure the real cost.
-func UseFastParamsForTests() (restore func()) {
-	saved := defaultParams
-	defaultParams = Params{Time: 1, Memory: 1024, Threads: 1}
-	return func() { defaultParams = saved }
-}
-
-// New returns the default parameters with a fresh random salt.
-func New() Params {
-	p := defaultParams
+// New returns cost (Default, outside tests) with a fresh random salt.
+func New(cost Params) Params {
+	p := cost
 	if _, err := rand.Read(p.Salt[:]); err != nil {
 		panic("securestore: crypto/rand failed: " + err.Error())
 	}

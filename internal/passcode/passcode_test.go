@@ -39,12 +39,12 @@ func TestEncoding(t *testing.T) {
 	if g := DecodeFailures([]byte("short")); g.Delay() != MaxDelay {
 		t.Errorf("damaged failures decode to %+v; tampering must not reset the delay", g)
 	}
-	p := New()
+	p := New(Default)
 	q, err := Decode(p.Encode())
 	if err != nil || q != p {
 		t.Fatalf("params round trip: %+v, %v", q, err)
 	}
-	if p.Salt == New().Salt {
+	if p.Salt == New(Default).Salt {
 		t.Error("two New calls share a salt")
 	}
 	for _, bad := range [][]byte{nil, p.Encode()[:10], append([]byte{2}, p.Encode()[1:]...),
@@ -57,8 +57,7 @@ func TestEncoding(t *testing.T) {
 }
 
 func TestKey(t *testing.T) {
-	t.Cleanup(UseFastParamsForTests())
-	p := New()
+	p := New(TestOnlyCheap())
 	k := p.Key([]byte("1234"))
 	if len(k) != KeySize || !bytes.Equal(k, p.Key([]byte("1234"))) || bytes.Equal(k, p.Key([]byte("1235"))) {
 		t.Fatal("Key is not a deterministic function of the passcode")

@@ -8,16 +8,11 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/securestore-go/securestore/internal/keys"
 	"github.com/securestore-go/securestore/internal/record"
 	"github.com/securestore-go/securestore/internal/storage"
 )
-
-// ProtectorTimeout bounds every call into a protector (a key store, a TPM),
-// so that a hung OS service makes Open fail instead of hang.
-const ProtectorTimeout = 30 * time.Second
 
 // Names of the settings in a store's meta table (docs/FORMAT.md).
 const (
@@ -28,9 +23,10 @@ const (
 	metaFailures  = "passcode_failures"
 )
 
-// vault is one store database (an app's own, or an access group's) with its
-// keys: what Store operations act on once the options picked a store.
-type vault struct {
+// storeDB is one open store (an app's own, or an access group's): its
+// database with its keys, what Store operations act on once the options
+// picked a store. docs/GLOSSARY.md has the words.
+type storeDB struct {
 	kind      string // "app" or "group"
 	name      string
 	id        string // kind:name, the identity bound into every record
@@ -47,7 +43,7 @@ type vault struct {
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".
-func (v *vault) describe() string {
+func (v *storeDB) describe() string {
 	if v.kind == "group" {
 		return fmt.Sprintf("access group %q", v.name)
 	}
@@ -61,11 +57,11 @@ func storeFile(dir, kind, name string) string {
 }
 
 // classKey returns the cipher of class c, or why it is not available.
-func (v *vault) classKey(c Accessibility) (cipher.AEAD, error) {
+func (v *storeDB) classKey(c Accessibility) (cipher.AEAD, error) {
 	return v.classes.Load().key(c)
 }
 
-func (v *vault) get(ctx context.Context, service, key string) (string, error) {
+func (v *storeDB) get(ctx context.Context, service, key string) (string, error) {
 	id := v.meta.ItemID(service, key)
 	class, blob, err := v.db.Get(ctx, id)
 	if err != nil {
@@ -84,7 +80,7 @@ func (v *vault) get(ctx context.Context, service, key string) (string, error) {
 	return s, nil
 }
 
-func (v *vault) set(ctx context.Context, service, key string, class Accessibility, value string) error {
+func (v *storeDB) set(ctx context.Context, service, key string, class Accessibility, value string) error {
 	v.writeMu.RLock()
 	defer v.writeMu.RUnlock()
 	aead, err := v.classKey(class)
@@ -96,7 +92,7 @@ func (v *vault) set(ctx context.Context, service, key string, class Accessibilit
 
 // item seals one item for storage: its index id, service tag, sealed name
 // and value sealed under its class key aead.
-func (v *vault) item(service, key string, class Accessibility, aead cipher.AEAD, value []byte) *storage.Item {
+func (v *storeDB) item(service, key string, class Accessibility, aead cipher.AEAD, value []byte) *storage.Item {
 	id := v.meta.ItemID(service, key)
 	return &storage.Item{
 		ID:    id,
@@ -107,16 +103,16 @@ func (v *vault) item(service, key string, class Accessibility, aead cipher.AEAD,
 	}
 }
 
-func (v *vault) delete(ctx context.Context, service, key string) error {
+func (v *storeDB) delete(ctx context.Context, service, key string) error {
 	return storageErr(v.db.Delete(ctx, v.meta.ItemID(service, key)))
 }
 
-func (v *vault) has(ctx context.Context, service, key string) (bool, error) {
+func (v *storeDB) has(ctx context.Context, service, key string) (bool, error) {
 	ok, err := v.db.Has(ctx, v.meta.ItemID(service, key))
 	return ok, storageErr(err)
 }
 
-func (v *vault) keys(ctx context.Context, service string) ([]string, error) {
+func (v *storeDB) keys(ctx context.Context, service string) ([]string, error) {
 	rows, err := v.db.ListService(ctx, v.meta.ServiceTag(service))
 	if err != nil {
 		return nil, storageErr(err)
@@ -132,13 +128,13 @@ func (v *vault) keys(ctx context.Context, service string) ([]string, error) {
 	return out, nil
 }
 
-func (v *vault) close() error {
+func (v *storeDB) close() error {
 	err := v.db.Close()
 	v.wipe()
 	return storageErr(err)
 }
 
-func (v *vault) wipe() {
+func (v *storeDB) wipe() {
 	keys.Wipe(v.device)
 	if v.meta != nil {
 		v.meta.Wipe()

@@ -72,7 +72,7 @@ func (a Accessibility) droppedOnLock() bool {
 
 // deviceKEK derives the key that wraps the class keys needing no passcode.
 // The caller wipes it.
-func (v *vault) deviceKEK() []byte { return keys.DeviceKEK(v.device, v.id) }
+func (v *storeDB) deviceKEK() []byte { return keys.DeviceKEK(v.device, v.id) }
 
 // errWrongKEK reports that the first class key did not unwrap: the key
 // encryption key is wrong (a wrong passcode), not the data damaged.
@@ -82,7 +82,7 @@ var errWrongKEK = errors.New("class keys do not unwrap with this key")
 // wrapped as wrapping. If none of them unwraps it returns errWrongKEK; if
 // only some do, the others are damaged (ErrCorrupt). The caller wipes the
 // keys (wipeKeys).
-func (v *vault) unwrapClassKeys(wrapped []storage.ClassKey, wrapping uint8, kek []byte) (map[Accessibility][]byte, error) {
+func (v *storeDB) unwrapClassKeys(wrapped []storage.ClassKey, wrapping uint8, kek []byte) (map[Accessibility][]byte, error) {
 	defer keys.Wipe(kek)
 	out := map[Accessibility][]byte{}
 	failed := 0

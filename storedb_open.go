@@ -11,10 +11,10 @@ import (
 	"github.com/securestore-go/securestore/protector"
 )
 
-// openVault opens the store kind:name in dir, creating it (with a new
+// openStoreDB opens the store kind:name in dir, creating it (with a new
 // device key wrapped by the chosen protector) if it does not exist.
-func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *vault, err error) {
-	v := &vault{kind: kind, name: name, id: kind + ":" + name}
+func openStoreDB(ctx context.Context, dir, kind, name, protectorName string) (_ *storeDB, err error) {
+	v := &storeDB{kind: kind, name: name, id: kind + ":" + name}
 	path := storeFile(dir, kind, name)
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if err := fsutil.CheckPrivate(p); err != nil {
@@ -54,8 +54,8 @@ func openVault(ctx context.Context, dir, kind, name, protectorName string) (_ *v
 	return v, nil
 }
 
-// vaultState is what a store's database records about its keys.
-type vaultState struct {
+// storeDBState is what a store's database records about its keys.
+type storeDBState struct {
 	protector   string
 	blob        []byte // the device key as the protector wrapped it
 	hasPasscode bool
@@ -64,8 +64,8 @@ type vaultState struct {
 
 // readState reads the store's keys; storage.ErrNotFound means the store
 // has not been created yet.
-func (v *vault) readState(ctx context.Context) (*vaultState, error) {
-	var st *vaultState
+func (v *storeDB) readState(ctx context.Context) (*storeDBState, error) {
+	var st *storeDBState
 	err := v.db.View(ctx, func(tx *storage.Tx) error {
 		var err error
 		st, err = v.readStateTx(tx)
@@ -79,7 +79,7 @@ func (v *vault) readState(ctx context.Context) (*vaultState, error) {
 // that lost some of its keys is refused (checkEmpty), in the same
 // snapshot, so that a store being created by another process is never
 // mistaken for a damaged one.
-func (v *vault) readStateTx(tx *storage.Tx) (*vaultState, error) {
+func (v *storeDB) readStateTx(tx *storage.Tx) (*storeDBState, error) {
 	st, err := v.readKeys(tx)
 	if errors.Is(err, storage.ErrNotFound) {
 		if err := checkEmpty(tx, v.db.Path()); err != nil {
@@ -89,8 +89,8 @@ func (v *vault) readStateTx(tx *storage.Tx) (*vaultState, error) {
 	return st, err
 }
 
-func (v *vault) readKeys(tx *storage.Tx) (*vaultState, error) {
-	st := &vaultState{}
+func (v *storeDB) readKeys(tx *storage.Tx) (*storeDBState, error) {
+	st := &storeDBState{}
 	var err error
 	if st.blob, err = tx.Meta(metaDeviceKey); err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (v *vault) readKeys(tx *storage.Tx) (*vaultState, error) {
 // makes the class keys available that the device key alone unwraps: all
 // but WhenPasscodeSet without a passcode, the Always classes with one (a
 // store with a passcode opens locked).
-func (v *vault) unwrapDevice(ctx context.Context, scope protector.Scope, st *vaultState) error {
+func (v *storeDB) unwrapDevice(ctx context.Context, scope protector.Scope, st *storeDBState) error {
 	var err error
 	v.device, err = unwrapDeviceKey(ctx, st.protector, scope, st.blob)
 	if errors.Is(err, protector.ErrKeyCorrupt) {
@@ -163,7 +163,7 @@ func unwrapDeviceKey(ctx context.Context, name string, scope protector.Scope, bl
 // is called before the database's write lock is taken, so that a slow key
 // store (a keyring prompt, a TPM) never holds up other writers; if another
 // process created the store meanwhile, its keys win and ours are dropped.
-func (v *vault) create(ctx context.Context, scope protector.Scope, protectorName string) (*vaultState, error) {
+func (v *storeDB) create(ctx context.Context, scope protector.Scope, protectorName string) (*storeDBState, error) {
 	p, err := chooseProtector(ctx, protectorName)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func (v *vault) create(ctx context.Context, scope protector.Scope, protectorName
 		return nil, fmt.Errorf("wrap the device key with the %q protector: %w", p.Name(), err)
 	}
 
-	var st *vaultState
+	var st *storeDBState
 	ours := false
 	err = v.db.Update(ctx, func(tx *storage.Tx) error {
 		st, err = v.readStateTx(tx)
@@ -215,7 +215,7 @@ func chooseProtector(ctx context.Context, name string) (protector.Protector, err
 // writeNewKeys records a new store's identity, protector and wrapped device
 // key, and a fresh class key for every class but WhenPasscodeSet (which
 // exists only while a passcode is set).
-func (v *vault) writeNewKeys(tx *storage.Tx, protectorName string, blob, device []byte) error {
+func (v *storeDB) writeNewKeys(tx *storage.Tx, protectorName string, blob, device []byte) error {
 	for _, m := range []struct {
 		name  string
 		value []byte
