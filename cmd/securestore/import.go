@@ -10,9 +10,9 @@ import (
 	"slices"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
-	"github.com/securestore-go/securestore/internal/credential/docker"
-	"github.com/securestore-go/securestore/internal/credential/git"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential/docker"
+	"github.com/securestore-go/securestore/cmd/internal/credential/git"
 	"github.com/securestore-go/securestore/internal/fsutil"
 )
 

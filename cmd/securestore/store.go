@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 )
 
 // EnvApp names the app when --app is absent. ($SECURESTORE_DIR and
