@@ -102,7 +102,6 @@
 // commands share (the credential formats are in cmd/internal/credential);
 // store.go turns the flags into the library's Config and Options; exit.go
 // turns errors into messages and exit status; help.go prints the help.
-// main_test.go adds the programs
-// withfd (secrets on file descriptors) and ttytype (typing at a real
-// pseudo-terminal) that they use.
+// main_test.go adds the programs withfd (secrets on file descriptors) and
+// ttytype (typing at a real pseudo-terminal) that the testscripts use.
 package main
