@@ -20,6 +20,9 @@ import (
 type Info struct {
 	// Store names the store: app "NAME" or access group "NAME".
 	Store string
+	// ID is the store's identity as the library binds it into every
+	// record and into its protector's scope: "app:NAME" or "group:NAME".
+	ID string
 	// Dir is the store directory; Path is the store's database file.
 	Dir, Path string
 	// Exists is false when there is no store yet; Open would create one.
@@ -32,6 +35,14 @@ type Info struct {
 	// whose Protector differs from a Requested other than "auto"; Migrate
 	// moves it.
 	Requested string
+	// NewProtector, when !Exists, is the protector a new store would get
+	// now: Requested, or for "auto" the first available one of
+	// ProbeProtectors ("" when none is). It is "" when Exists.
+	NewProtector string
+	// Verdict is one line on what the store's key protection defends
+	// against: Protector's own (NewProtector's when !Exists), or why
+	// there is none to give.
+	Verdict string
 	// KeyErr is why the device key does not unwrap with Protector now, or
 	// nil when it does. Only Inspect tries (an open Store has unwrapped it).
 	KeyErr error
@@ -65,6 +76,7 @@ func (s *Store) Info(ctx context.Context) (Info, error) {
 	defer done()
 	info := Info{
 		Store:     v.describe(),
+		ID:        v.id,
 		Dir:       s.cfg.dir,
 		Path:      v.db.Path(),
 		Exists:    true,
@@ -75,7 +87,9 @@ func (s *Store) Info(ctx context.Context) (Info, error) {
 	if info.Items, err = countItems(ctx, v.db); err != nil {
 		return Info{}, fmt.Errorf("securestore: info of %s: %w", v.describe(), err)
 	}
-	info.Files = storeFiles(s.cfg.dir, info.Path, v.protector, protector.Scope{Dir: s.cfg.dir, Store: v.id})
+	scope := protector.Scope{Dir: s.cfg.dir, Store: v.id}
+	info.Files = storeFiles(s.cfg.dir, info.Path, v.protector, scope)
+	info.Verdict = verdict(v.protector, scope)
 	return info, nil
 }
 
@@ -97,12 +111,15 @@ func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 		kind, name = "group", group
 	}
 	v := &storeDB{kind: kind, name: name, id: kind + ":" + name}
-	info := Info{Store: v.describe(), Dir: r.dir, Path: storeFile(r.dir, kind, name), Requested: r.protector}
+	info := Info{Store: v.describe(), ID: v.id, Dir: r.dir, Path: storeFile(r.dir, kind, name), Requested: r.protector}
+	scope := protector.Scope{Dir: r.dir, Store: v.id}
 	fail := func(err error) (Info, error) {
 		return info, fmt.Errorf("securestore: inspect %s: %w", v.describe(), err)
 	}
 	if _, err := os.Stat(info.Path); errors.Is(err, fs.ErrNotExist) {
 		info.Files = storeFiles(r.dir, info.Path, "", protector.Scope{})
+		info.NewProtector = newProtector(ctx, r.protector)
+		info.Verdict = verdict(info.NewProtector, scope)
 		return info, nil
 	} else if err != nil {
 		return fail(err)
@@ -115,6 +132,7 @@ func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 		if err := fsutil.CheckPrivate(p); err != nil {
 			info.Files = storeFiles(r.dir, info.Path, "", protector.Scope{})
 			info.KeyErr = fmt.Errorf("not checked: the store was not opened: %w", err)
+			info.Verdict = "unknown: the store was not opened, because others can read its files"
 			return info, nil
 		}
 	}
@@ -152,12 +170,48 @@ func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 	if info.Items, err = countItems(ctx, db); err != nil {
 		return fail(err)
 	}
-	scope := protector.Scope{Dir: r.dir, Store: v.id}
 	info.Files = storeFiles(r.dir, info.Path, info.Protector, scope)
+	info.Verdict = verdict(info.Protector, scope)
 	if info.KeyErr == nil {
 		info.KeyErr = tryUnwrap(ctx, info.Protector, scope, blob)
 	}
 	return info, nil
+}
+
+// ProbeProtectors asks each protector of the default set, in the order
+// "auto" tries them, whether it is available here: the first available one
+// is what auto gives a new store. It does not stop there, so that `securestore
+// doctor` can say why each one was or was not chosen.
+func ProbeProtectors(ctx context.Context) []protector.Probe {
+	return protector.ProbeAll(ctx)
+}
+
+// newProtector is the protector a new store would get now when requested
+// is asked for: that one, or for auto the first available one ("" when
+// none is).
+func newProtector(ctx context.Context, requested string) string {
+	if requested != protector.Auto {
+		return requested
+	}
+	for _, p := range ProbeProtectors(ctx) {
+		if p.Err == nil {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// verdict is the named protector's own one line on what it defends
+// against, for the store that scope names.
+func verdict(name string, scope protector.Scope) string {
+	p, err := protector.Lookup(name)
+	if err != nil {
+		return "no protector is available: a store cannot be created here"
+	}
+	if d, ok := p.(protector.Describer); ok {
+		return d.Describe(scope).Verdict
+	}
+	return "the " + name + " protector does not describe what it defends against"
 }
 
 // tryUnwrap reports whether the device key unwraps, and wipes it.

@@ -71,6 +71,13 @@ func (a Accessibility) String() string {
 	return accessibilityNames[a]
 }
 
+// Kebab returns the class name in lower kebab case, e.g.
+// "after-first-unlock": the spelling of the securestore command's
+// --accessible flag, which ParseAccessibility also accepts.
+func (a Accessibility) Kebab() string {
+	return strings.ToLower(camelWords.ReplaceAllString(a.String(), "${1}-${2}"))
+}
+
 // ThisDeviceOnly reports whether items of this class stay on this device
 // (are never carried by a backup to another one).
 func (a Accessibility) ThisDeviceOnly() bool { return strings.HasSuffix(a.String(), "ThisDeviceOnly") }

@@ -32,6 +32,9 @@ func TestAccessibilityNames(t *testing.T) {
 		if int(a) != w.n || a.String() != w.goName || a.ThisDeviceOnly() != w.deviceOnly {
 			t.Errorf("%d: String %q ThisDeviceOnly %v; want %d %q %v", int(a), a, a.ThisDeviceOnly(), w.n, w.goName, w.deviceOnly)
 		}
+		if got := a.Kebab(); got != w.cli {
+			t.Errorf("%v.Kebab() = %q, want %q", a, got, w.cli)
+		}
 		for _, s := range []string{w.goName, w.expo, w.cli} {
 			if got, err := ParseAccessibility(s); err != nil || got != a {
 				t.Errorf("ParseAccessibility(%q) = %v, %v; want %v", s, got, err, a)

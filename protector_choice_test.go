@@ -86,6 +86,15 @@ func TestInfo(t *testing.T) {
 	if _, err := os.Stat(info.Path); err == nil {
 		t.Fatal("Inspect created the store")
 	}
+	if info.ID != "app:a" || info.NewProtector != "file" || !strings.Contains(info.Verdict, "key file") {
+		t.Fatalf("Inspect before the store exists: ID %q, NewProtector %q, Verdict %q; want app:a, file and the key file's verdict",
+			info.ID, info.NewProtector, info.Verdict)
+	}
+	t.Setenv(EnvProtector, "")
+	auto, err := Inspect(bg, Config{App: "a", Dir: dir}, "")
+	if want, _, cerr := protector.Choose(bg); cerr != nil || err != nil || auto.NewProtector != want.Name() {
+		t.Fatalf("Inspect with auto: NewProtector %q, %v; Choose picks %v, %v", auto.NewProtector, err, want, cerr)
+	}
 
 	fillStore(t, dir, "file")
 	s, err := Open(bg, cfg)
@@ -97,7 +106,8 @@ func TestInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Store != `app "a"` || info.Dir != dir || info.Protector != "file" || info.Locked {
+	if info.Store != `app "a"` || info.ID != "app:a" || info.Dir != dir || info.Protector != "file" || info.Locked ||
+		info.NewProtector != "" || !strings.Contains(info.Verdict, "key file") {
 		t.Fatalf("Info = %+v", info)
 	}
 	// fillStore put two items (services app and sync) in each class but
@@ -132,7 +142,7 @@ func TestInfo(t *testing.T) {
 		t.Fatalf("Inspect of an existing store = %+v, %v", got, err)
 	}
 	g, err := Inspect(bg, cfg, "g")
-	if err != nil || g.Store != `access group "g"` || g.Items[WhenUnlocked] != 1 {
+	if err != nil || g.Store != `access group "g"` || g.ID != "group:g" || g.Items[WhenUnlocked] != 1 {
 		t.Fatalf("Inspect of the access group = %+v, %v", g, err)
 	}
 }
@@ -165,7 +175,7 @@ func TestInspectLeavesAStoreOthersCanReadUnopened(t *testing.T) {
 	}
 	info, err := Inspect(bg, Config{App: "a", Dir: dir}, "")
 	var perm *PermissionError
-	if err != nil || !errors.As(info.KeyErr, &perm) || info.Protector != "" {
+	if err != nil || !errors.As(info.KeyErr, &perm) || info.Protector != "" || !strings.HasPrefix(info.Verdict, "unknown") {
 		t.Fatalf("Inspect = %+v, %v; want KeyErr holding a PermissionError", info, err)
 	}
 	if _, err := os.Stat(path + "-wal"); err == nil {

@@ -19,7 +19,7 @@
 // without http:// or https://, with or without a trailing slash, they name
 // one registry (host, port and path), so docker logout erases what docker
 // login stored. Items live in app "docker-credential", service "docker";
-// package internal/credential/docker documents the keys and values.
+// package cmd/internal/credential/docker documents the keys and values.
 //
 // The helper never prompts and never prints a secret but in get's
 // answer. When the store is locked behind a passcode it fails with a

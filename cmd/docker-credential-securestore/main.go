@@ -9,8 +9,8 @@ import (
 	"runtime/debug"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
-	"github.com/securestore-go/securestore/internal/credential/docker"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential/docker"
 )
 
 const name = "docker-credential-securestore"

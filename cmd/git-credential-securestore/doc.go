@@ -16,7 +16,7 @@
 // The semantics are those of git's own credential-store (matching on
 // protocol, host with port, path and username; several users per host;
 // erase of what matches), with password_expiry_utc and
-// oauth_refresh_token kept; package internal/credential/git documents
+// oauth_refresh_token kept; package cmd/internal/credential/git documents
 // them, and the item keys and values.
 //
 // The helper never prompts and never writes a secret to standard error.

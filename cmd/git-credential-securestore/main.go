@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
-	"github.com/securestore-go/securestore/internal/credential/git"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential/git"
 )
 
 const name = "git-credential-securestore"

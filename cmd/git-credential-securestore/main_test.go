@@ -9,7 +9,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/securestore-go/securestore/internal/credential/credtest"
+	"github.com/securestore-go/securestore/cmd/internal/credential/credtest"
 )
 
 // TestMain lets the test binary run as git-credential-securestore:

@@ -89,17 +89,19 @@
 //
 // # Code
 //
-// main.go runs a command line; flags.go parses the interspersed flags;
-// commands.go holds the command table and the item commands, value.go
-// reads set's value, passcode.go is the passcode command, backup.go export
-// and import, progress.go their progress line, secret.go reads passcodes
-// and passphrases (from the terminal, tty*.go, or a file descriptor),
-// unlock.go unlocks a locked store for one command, import.go runs the
-// credential import commands (the credential formats are in
-// internal/credential), doctor.go is doctor and migrate, store.go turns
-// the flags into the library's Config and Options, exit.go turns errors
-// into messages and exit status, and help.go prints the help. The tests
-// are testscript files in testdata/script; main_test.go adds the programs
-// withfd (secrets on file descriptors) and ttytype (typing at a real
-// pseudo-terminal) that they use.
+// main.go runs a command line; commands.go holds the ordered list of
+// commands and what they share (argument counts, usage lines); each
+// command is in its own file, command_NAME.go: its help, its own flags
+// and its run function, with its tests in testdata/script/NAME.txtar
+// (the cross-cutting ones, such as usage, flags and terminal, have their
+// own). flags.go parses the interspersed global flags; value.go reads
+// set's value; progress.go is export's and import's progress line;
+// secret.go reads passcodes and passphrases (from the terminal, tty*.go,
+// or a file descriptor); unlock.go unlocks a locked store for one
+// command; credentials_import.go is what the two credential import
+// commands share (the credential formats are in cmd/internal/credential);
+// store.go turns the flags into the library's Config and Options; exit.go
+// turns errors into messages and exit status; help.go prints the help.
+// main_test.go adds the programs withfd (secrets on file descriptors) and
+// ttytype (typing at a real pseudo-terminal) that the testscripts use.
 package main

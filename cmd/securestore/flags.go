@@ -51,29 +51,41 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 		"protect a new store's device key with `NAME`: \"auto\" or one that doctor lists (default $SECURESTORE_PROTECTOR, else \"auto\")")
 }
 
-// accessibilityNames are the seven classes in the CLI's spelling, in the
-// order of the securestore.Accessibility constants.
-var accessibilityNames = [...]string{
-	"when-unlocked",
-	"after-first-unlock",
-	"always",
-	"when-unlocked-this-device-only",
-	"when-passcode-set-this-device-only",
-	"after-first-unlock-this-device-only",
-	"always-this-device-only",
+// accessibleClasses are the classes that --accessible takes, in the order
+// of its help, each with whether it needs the passcode once the app has
+// one. Their names (Accessibility.Kebab) and whether an export carries
+// them to another device (ThisDeviceOnly) are the library's.
+var accessibleClasses = []struct {
+	class    securestore.Accessibility
+	passcode string
+}{
+	{securestore.WhenUnlocked, "passcode"},
+	{securestore.AfterFirstUnlock, "passcode"},
+	{securestore.Always, "no passcode"},
+	{securestore.WhenUnlockedThisDeviceOnly, "passcode"},
+	{securestore.WhenPasscodeSetThisDeviceOnly, "passcode, which must be set"},
+	{securestore.AfterFirstUnlockThisDeviceOnly, "passcode"},
+	{securestore.AlwaysThisDeviceOnly, "no passcode"},
 }
 
-// accessibilityNotes say, in the order of accessibilityNames, whether
-// each class needs the passcode once the app has one, and whether an
-// export carries it to another device.
-var accessibilityNotes = [...]string{
-	"passcode",
-	"passcode",
-	"no passcode",
-	"passcode; this device only",
-	"passcode, which must be set; this device only",
-	"passcode; this device only",
-	"no passcode; this device only",
+// accessibleNote is the help's note on accessibleClasses[i]: whether it needs the
+// passcode, and whether it stays on this device.
+func accessibleNote(i int) string {
+	c := accessibleClasses[i]
+	if c.class.ThisDeviceOnly() {
+		return c.passcode + "; this device only"
+	}
+	return c.passcode
+}
+
+// accessibleNames are the classes in the CLI's spelling, in the order of
+// the help.
+func accessibleNames() []string {
+	var names []string
+	for _, c := range accessibleClasses {
+		names = append(names, c.class.Kebab())
+	}
+	return names
 }
 
 // accessibleUsage is the help of --accessible: the seven classes, and
@@ -81,9 +93,9 @@ var accessibilityNotes = [...]string{
 // time, so after-first-unlock behaves as when-unlocked there: both ask.
 func accessibleUsage() string {
 	var b strings.Builder
-	b.WriteString("set: when the item may be read; `CLASS` is one of (default " + accessibilityNames[0] + "):")
-	for i, name := range accessibilityNames {
-		fmt.Fprintf(&b, "\n  %-36s %s", name, accessibilityNotes[i])
+	b.WriteString("set: when the item may be read; `CLASS` is one of (default " + securestore.WhenUnlocked.Kebab() + "):")
+	for i, name := range accessibleNames() {
+		fmt.Fprintf(&b, "\n  %-36s %s", name, accessibleNote(i))
 	}
 	b.WriteString("\n\"passcode\": once the app has a passcode, reading or setting the item asks for it.\n" +
 		"\"this device only\": an import on another device skips the item. Removing the\n" +
@@ -109,7 +121,7 @@ func (f *accessibilityFlag) Set(name string) error {
 	class, err := securestore.ParseAccessibility(name)
 	if err != nil {
 		// The library's message lists the Go names; say the CLI's.
-		return fmt.Errorf("want one of %s", strings.Join(accessibilityNames[:], ", "))
+		return fmt.Errorf("want one of %s", strings.Join(accessibleNames(), ", "))
 	}
 	f.name, f.class = name, class
 	return nil
@@ -222,15 +234,15 @@ func (f *fdFlag) Set(s string) error {
 
 // definePasscodeFD defines --passcode-fd on fs, for the commands that may
 // need the passcode.
-func definePasscodeFD(fs *flag.FlagSet, inv *invocation) {
-	fs.Var(&inv.passcodeFD, "passcode-fd",
+func definePasscodeFD(fs *flag.FlagSet, secrets *secretReader) {
+	fs.Var(&secrets.passcodeFD, "passcode-fd",
 		"read the passcode from file descriptor `N`, one per line in the order the command asks,\n"+
 			"instead of asking at the terminal (for scripts; never give it on the command line)")
 }
 
 // definePassphraseFD defines --passphrase-fd on fs, for export and import.
-func definePassphraseFD(fs *flag.FlagSet, inv *invocation) {
-	fs.Var(&inv.passphraseFD, "passphrase-fd",
+func definePassphraseFD(fs *flag.FlagSet, secrets *secretReader) {
+	fs.Var(&secrets.passphraseFD, "passphrase-fd",
 		"read the export's passphrase from file descriptor `N` (one line) instead of asking at\n"+
 			"the terminal; it may be the same as --passcode-fd: then the passcode's line comes\n"+
 			"first when the app has a passcode, and there is none when it has not")

@@ -64,11 +64,14 @@ func TestParseInterspersed(t *testing.T) {
 		inv := &invocation{}
 		fs := newFlagSet("get")
 		inv.global.register(fs)
-		lookupCommand("get").flags(fs, inv)
+		// get's own flags: -n and --no-newline, both boolean.
+		var noNewline bool
+		fs.BoolVar(&noNewline, "n", false, "")
+		fs.BoolVar(&noNewline, "no-newline", false, "")
 		positional, err := parseInterspersed(fs, tt.args)
-		if err != nil || !slices.Equal(positional, tt.wantPositional) || inv.global.app != tt.wantApp || inv.noNewline != tt.wantNoNewline {
+		if err != nil || !slices.Equal(positional, tt.wantPositional) || inv.global.app != tt.wantApp || noNewline != tt.wantNoNewline {
 			t.Errorf("parseInterspersed(%q) = %q, %v with app %q, noNewline %v; want %q, nil with app %q, noNewline %v",
-				tt.args, positional, err, inv.global.app, inv.noNewline, tt.wantPositional, tt.wantApp, tt.wantNoNewline)
+				tt.args, positional, err, inv.global.app, noNewline, tt.wantPositional, tt.wantApp, tt.wantNoNewline)
 		}
 	}
 }
@@ -93,32 +96,29 @@ func TestParseInterspersedErrors(t *testing.T) {
 	}
 }
 
-// TestAccessibilityNames checks that the CLI's names are the library's
-// classes, in the order of the constants.
-func TestAccessibilityNames(t *testing.T) {
-	for i, name := range accessibilityNames {
+// TestAccessibleClasses checks that --accessible offers every class of
+// the library once, and the help's claims about each: only the Always
+// classes need no passcode, and "this device only" is what ThisDeviceOnly
+// says.
+func TestAccessibleClasses(t *testing.T) {
+	seen := map[securestore.Accessibility]bool{}
+	for i, c := range accessibleClasses {
+		name := c.class.Kebab()
 		var f accessibilityFlag
-		if err := f.Set(name); err != nil || f.class != securestore.Accessibility(i) {
-			t.Errorf("--accessible %s = %v, %v; want %v", name, f.class, err, securestore.Accessibility(i))
+		if err := f.Set(name); err != nil || f.class != c.class || seen[c.class] {
+			t.Errorf("--accessible %s = %v, %v (seen before: %v); want %v", name, f.class, err, seen[c.class], c.class)
 		}
-	}
-	if got, want := len(accessibilityNames), int(securestore.AlwaysThisDeviceOnly)+1; got != want {
-		t.Errorf("%d accessibility names, want %d", got, want)
-	}
-}
-
-// TestAccessibilityNotes checks the help's claims about each class against
-// the library: only the Always classes need no passcode, and "this device
-// only" is what ThisDeviceOnly says.
-func TestAccessibilityNotes(t *testing.T) {
-	for i, note := range accessibilityNotes {
-		class := securestore.Accessibility(i)
-		noPasscode := class == securestore.Always || class == securestore.AlwaysThisDeviceOnly
+		seen[c.class] = true
+		note := accessibleNote(i)
+		noPasscode := c.class == securestore.Always || c.class == securestore.AlwaysThisDeviceOnly
 		if got := strings.HasPrefix(note, "no passcode"); got != noPasscode {
-			t.Errorf("%s: the help says %q", accessibilityNames[i], note)
+			t.Errorf("%s: the help says %q", name, note)
 		}
-		if got := strings.HasSuffix(note, "this device only"); got != class.ThisDeviceOnly() {
-			t.Errorf("%s: the help says %q, but ThisDeviceOnly is %v", accessibilityNames[i], note, class.ThisDeviceOnly())
+		if got := strings.HasSuffix(note, "this device only"); got != c.class.ThisDeviceOnly() {
+			t.Errorf("%s: the help says %q, but ThisDeviceOnly is %v", name, note, c.class.ThisDeviceOnly())
 		}
+	}
+	if got, want := len(seen), int(securestore.AlwaysThisDeviceOnly)+1; got != want {
+		t.Errorf("%d classes offered, want %d", got, want)
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // The help texts. Flags document themselves through their usage strings
-// (flags.go and the commands' flags funcs), so that a new flag shows up
+// (flags.go and each command's setup), so that a new flag shows up
 // here without editing this file.
 
 const (
@@ -59,15 +59,22 @@ func printUsage(w io.Writer) {
 // printCommandHelp prints the help of one command.
 func printCommandHelp(w io.Writer, c *command) {
 	fmt.Fprintf(w, "Usage: %s\n\n%s\n", c.usageLine(), c.help)
-	if c.flags != nil {
-		own := newFlagSet(c.name)
-		c.flags(own, &invocation{})
+	own := newFlagSet(c.name)
+	c.setup(own, &invocation{})
+	if hasFlags(own) {
 		fmt.Fprintf(w, "\nFlags:\n")
 		printFlags(w, own)
 	}
 	fmt.Fprintf(w, "\nGlobal flags:\n")
 	printFlags(w, globalFlagSet())
 	fmt.Fprintf(w, "\nRun 'securestore --help' for the rules and the exit status.\n")
+}
+
+// hasFlags reports whether any flag is defined on fs.
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
 }
 
 // globalFlagSet is a FlagSet of the global flags alone, for the help.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential/docker"
-	"github.com/securestore-go/securestore/internal/credential/git"
+	"github.com/securestore-go/securestore/cmd/internal/credential/docker"
+	"github.com/securestore-go/securestore/cmd/internal/credential/git"
 )
 
 // The import scripts check what was imported the way the helpers will

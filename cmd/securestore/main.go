@@ -47,9 +47,7 @@ func dispatch(ctx context.Context, inv *invocation, args []string) error {
 
 	fs := newFlagSet(cmd.name)
 	inv.global.register(fs)
-	if cmd.flags != nil {
-		cmd.flags(fs, inv)
-	}
+	run := cmd.setup(fs, inv)
 	positional, err := parseInterspersed(fs, cmdArgs)
 	if errors.Is(err, flag.ErrHelp) {
 		printCommandHelp(inv.stdout, cmd)
@@ -64,7 +62,7 @@ func dispatch(ctx context.Context, inv *invocation, args []string) error {
 	if err := inv.claimFDs(); err != nil {
 		return err
 	}
-	return cmd.run(ctx, inv, positional)
+	return run(ctx, inv, positional)
 }
 
 // runHelp is "securestore help [COMMAND]": the same text as --help.

@@ -44,6 +44,9 @@ var errNoTerminal = errors.New("no terminal")
 // so that secrets that share a descriptor are read one line after the
 // other.
 type secretReader struct {
+	passcodeFD   fdFlag // --passcode-fd, for the commands that define it
+	passphraseFD fdFlag // --passphrase-fd: export, import
+
 	tty *tty
 	fds map[int]*os.File
 }
@@ -104,7 +107,7 @@ type secretFD struct {
 // secretFDs are the flags that name file descriptors for secrets, for
 // the checks that must cover every one of them.
 func (inv *invocation) secretFDs() []secretFD {
-	return []secretFD{{"passcode-fd", inv.passcodeFD}, {"passphrase-fd", inv.passphraseFD}}
+	return []secretFD{{"passcode-fd", inv.secrets.passcodeFD}, {"passphrase-fd", inv.secrets.passphraseFD}}
 }
 
 // claimFDs takes hold of the file descriptors that --passcode-fd and

@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 )
 
 // EnvApp names the app when --app is absent. ($SECURESTORE_DIR and
@@ -23,18 +23,13 @@ type invocation struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 
-	global    globalFlags
-	noNewline bool   // get -n, --no-newline
-	keepFile  bool   // import-*: --keep, leave the plain-text file in place
-	json      bool   // doctor --json
-	migrateTo string // migrate --to
+	// global are the flags every command takes; each command's own
+	// flags are its setup's (commands.go).
+	global globalFlags
 
-	passcodeFD   fdFlag // --passcode-fd
-	passphraseFD fdFlag // export, import: --passphrase-fd
-	force        bool   // export --force
-
-	// secrets is where passcodes and passphrases come from (secret.go);
-	// it holds the terminal and file descriptors it opened.
+	// secrets is where passcodes and passphrases come from (secret.go):
+	// --passcode-fd, --passphrase-fd, and the terminal and file
+	// descriptors it opened.
 	secrets secretReader
 }
 

@@ -19,7 +19,7 @@ import (
 // has now.
 func (inv *invocation) currentPasscode(what string) secretPrompt {
 	return secretPrompt{
-		fd:     inv.passcodeFD,
+		fd:     inv.secrets.passcodeFD,
 		flag:   "passcode-fd",
 		what:   what,
 		prompt: fmt.Sprintf("Passcode of app %q: ", inv.app()),

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 )
 
 // Helper answers docker's store, get, erase and list from one store.

@@ -1,7 +1,7 @@
 package docker
 
 import (
-	"github.com/securestore-go/securestore/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 )
 
 // Where the helper keeps credentials. Docker runs the helper with the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"runtime"
@@ -13,6 +14,29 @@ import (
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/protector"
 )
+
+// doctorCommand is "securestore doctor"; its tests are in testdata/script/doctor.txtar.
+var doctorCommand = &command{
+	name:    "doctor",
+	summary: "show how the store is protected, where its files are, and any problem",
+	help: `Show how the store is protected and what that protection defends
+against: the platform, the protector that holds the device key and why
+each other protector was or was not chosen, whether the key unwraps,
+the store's files and their modes, how many items each accessibility
+class holds (never their names or values), and the lock state.
+
+It creates nothing: for an app without a store it says what a new one
+would use. Exit status 4 when it found a problem (a key that does not
+unwrap, a file others can read, a --protector the store does not have),
+listed on lines starting with PROBLEM.`,
+	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
+		var asJSON bool
+		fs.BoolVar(&asJSON, "json", false, "print the report as JSON, for scripts")
+		return func(ctx context.Context, inv *invocation, _ []string) error {
+			return runDoctor(ctx, inv, asJSON)
+		}
+	},
+}
 
 // doctorReport is what doctor prints, and exactly what --json prints.
 type doctorReport struct {
@@ -50,7 +74,7 @@ type fileEntry struct {
 // errProblems is doctor's exit status 4 after a report with problems.
 var errProblems = errors.New("doctor found problems (listed above)")
 
-func runDoctor(ctx context.Context, inv *invocation, _ []string) error {
+func runDoctor(ctx context.Context, inv *invocation, asJSON bool) error {
 	info, err := securestore.Inspect(ctx, inv.config(), inv.global.group)
 	if err != nil {
 		return err
@@ -67,30 +91,14 @@ func runDoctor(ctx context.Context, inv *invocation, _ []string) error {
 		Locked:    info.Locked,
 		Problems:  []string{},
 	}
-	probes := protector.ProbeAll(ctx)
 	if !info.Exists {
-		// What Open would pick for a new store.
-		rep.Protector = info.Requested
-		if info.Requested == protector.Auto {
-			rep.Protector = ""
-			for _, p := range probes {
-				if p.Err == nil {
-					rep.Protector = p.Name
-					break
-				}
-			}
-		}
+		rep.Protector = info.NewProtector
 	}
+	rep.Verdict = info.Verdict
 	// A store that was not opened (others can read it: the files say
 	// why) has no known protector or item counts.
 	var perm *securestore.PermissionError
 	unopened := info.Exists && errors.As(info.KeyErr, &perm)
-	switch {
-	case unopened:
-		rep.Verdict = "unknown: the store was not opened, because others can read its files"
-	default:
-		rep.Verdict = verdict(rep.Protector, protector.Scope{Dir: info.Dir, Store: storeID(inv)})
-	}
 	rep.KeyChecked = info.Exists && !unopened
 	if info.KeyErr != nil {
 		rep.KeyError = info.KeyErr.Error()
@@ -103,6 +111,7 @@ func runDoctor(ctx context.Context, inv *invocation, _ []string) error {
 			"the store is protected by %q but %q is asked for (--protector or $%s): it will not open until "+
 				"you run: securestore migrate --to %s", info.Protector, info.Requested, securestore.EnvProtector, info.Requested))
 	}
+	probes := securestore.ProbeProtectors(ctx)
 	inUse := slices.IndexFunc(probes, func(p protector.Probe) bool { return p.Name == rep.Protector })
 	for i, p := range probes {
 		e := protectorEntry{Name: p.Name, Available: p.Err == nil, InUse: i == inUse}
@@ -129,15 +138,15 @@ func runDoctor(ctx context.Context, inv *invocation, _ []string) error {
 		}
 	}
 	for c, n := range info.Items {
-		name := fmt.Sprintf("unknown-class-%d", int(c))
-		if c >= 0 && int(c) < len(accessibilityNames) {
-			name = accessibilityNames[c]
+		name := c.Kebab()
+		if _, err := securestore.ParseAccessibility(name); err != nil {
+			name = fmt.Sprintf("unknown-class-%d", int(c))
 		}
 		rep.Items[name] = n
 		rep.ItemsTotal += n
 	}
 
-	if inv.json {
+	if asJSON {
 		enc := json.NewEncoder(inv.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -150,26 +159,6 @@ func runDoctor(ctx context.Context, inv *invocation, _ []string) error {
 		return errProblems
 	}
 	return nil
-}
-
-// storeID is the protector scope's store name for the store doctor looks at.
-func storeID(inv *invocation) string {
-	if inv.global.group != "" {
-		return "group:" + inv.global.group
-	}
-	return "app:" + inv.app()
-}
-
-// verdict is the protector's own one-line verdict, if it has one.
-func verdict(name string, scope protector.Scope) string {
-	p, err := protector.Lookup(name)
-	if err != nil {
-		return "no protector is available: a store cannot be created here"
-	}
-	if d, ok := p.(protector.Describer); ok {
-		return d.Describe(scope).Verdict
-	}
-	return "the " + name + " protector does not describe what it defends against"
 }
 
 func printDoctor(w io.Writer, r *doctorReport) error {
@@ -209,7 +198,7 @@ func printDoctor(w io.Writer, r *doctorReport) error {
 	}
 	if r.Exists {
 		var parts []string
-		for _, name := range accessibilityNames {
+		for _, name := range accessibleNames() {
 			if n := r.Items[name]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%s %d", name, n))
 			}
@@ -233,23 +222,5 @@ func printDoctor(w io.Writer, r *doctorReport) error {
 		fmt.Fprintf(&b, "PROBLEM:    %s\n", p)
 	}
 	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func runMigrate(ctx context.Context, inv *invocation, _ []string) error {
-	if inv.migrateTo == "" {
-		return &usageError{command: "migrate", msg: "missing --to NAME"}
-	}
-	done, err := securestore.Migrate(ctx, inv.config(), inv.migrateTo)
-	for _, m := range done {
-		if m.From == m.To {
-			fmt.Fprintf(inv.stdout, "%s: already protected by %s\n", m.Store, m.To)
-			continue
-		}
-		fmt.Fprintf(inv.stdout, "%s: moved from %s to %s\n", m.Store, m.From, m.To)
-		if m.CleanupErr != nil {
-			fmt.Fprintf(inv.stderr, "securestore: %s: the old %s key material was left behind: %v\n", m.Store, m.From, m.CleanupErr)
-		}
-	}
 	return err
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 )
 
 // Helper answers git's get, store and erase from one securestore store.

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 )
 
 func testHelper(t *testing.T) *Helper {

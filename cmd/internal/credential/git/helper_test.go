@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 )
 
 // testHelper returns a Helper on a fresh store of its own, with a clock

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/securestore-go/securestore/internal/credential"
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 )
 
 // Where the helper keeps credentials: app "git-credential" unless the

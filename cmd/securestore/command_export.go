@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,20 +13,48 @@ import (
 	"github.com/securestore-go/securestore"
 )
 
-// This file is export and import: a backup of the app's store (and of
-// --group's) in one file encrypted with a passphrase, in the library's
-// format (age, scrypt), and its restore. The passphrase is read like a
-// passcode (secret.go), from the terminal or --passphrase-fd.
+// export writes a backup of the app's store (and of --group's) in one
+// file encrypted with a passphrase, in the library's format (age,
+// scrypt); import (command_import.go) restores it. The passphrase is read
+// like a passcode (secret.go), from the terminal or --passphrase-fd.
 
-func runExport(ctx context.Context, inv *invocation, args []string) error {
-	path := args[0]
+// exportCommand is "securestore export"; its tests are in testdata/script/export.txtar.
+var exportCommand = &command{
+	name:    "export",
+	args:    []string{"FILE"},
+	summary: "write every item to FILE, encrypted with a passphrase",
+	help: `Write every item of the app's store, and of --group's if given, to FILE
+("-" for standard output), encrypted with a passphrase (age format,
+scrypt). The passphrase is asked twice at the terminal, or read from
+--passphrase-fd (one line). It cannot be empty.
+
+FILE is created with mode 0600 and must not exist, unless --force, which
+replaces it once the new export is complete. A failed export leaves no
+partial file.
+
+Items of the this-device-only classes are carried sealed for this device:
+an import on another device skips them. When the app has a passcode, the
+store is unlocked first (see "securestore passcode --help"). On a
+terminal, a long export shows its progress on standard error.`,
+	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
+		definePasscodeFD(fs, &inv.secrets)
+		definePassphraseFD(fs, &inv.secrets)
+		var force bool
+		fs.BoolVar(&force, "force", false, "replace FILE if it exists")
+		return func(ctx context.Context, inv *invocation, args []string) error {
+			return runExport(ctx, inv, args[0], force)
+		}
+	},
+}
+
+func runExport(ctx context.Context, inv *invocation, path string, force bool) error {
 	toStdout := path == "-"
 	if toStdout && writerIsTerminal(inv.stdout) {
 		return &usageError{command: "export", msg: "refusing to write the export to a terminal; redirect standard output, or name a FILE"}
 	}
 	// Refuse before asking for anything; createExport checks again, as
 	// the file may appear meanwhile.
-	if !toStdout && !inv.force {
+	if !toStdout && !force {
 		if _, err := os.Lstat(path); err == nil {
 			return exportExists(path)
 		}
@@ -42,7 +71,7 @@ func runExport(ctx context.Context, inv *invocation, args []string) error {
 		}
 		out := &exportFile{w: inv.stdout, commit: func() error { return nil }, abort: func() {}}
 		if !toStdout {
-			if out, err = createExport(path, inv.force); err != nil {
+			if out, err = createExport(path, force); err != nil {
 				clear(passphrase)
 				return err
 			}
@@ -62,7 +91,7 @@ func runExport(ctx context.Context, inv *invocation, args []string) error {
 // terminal, once from --passphrase-fd, never empty.
 func (inv *invocation) newPassphrase() secretPrompt {
 	return secretPrompt{
-		fd:      inv.passphraseFD,
+		fd:      inv.secrets.passphraseFD,
 		flag:    "passphrase-fd",
 		what:    "passphrase",
 		prompt:  "Passphrase for the export: ",
@@ -141,95 +170,3 @@ func syncClose(f *os.File) error {
 func exportExists(path string) error {
 	return &usageError{command: "export", msg: fmt.Sprintf("%s exists; --force replaces it", path)}
 }
-
-func runImport(ctx context.Context, inv *invocation, args []string) error {
-	path := args[0]
-	var in io.Reader
-	if path == "-" {
-		if _, ok := terminal(inv.stdin); ok {
-			return &usageError{command: "import", msg: "standard input is a terminal; pipe the export in, or name its FILE"}
-		}
-		if err := inv.checkStdinFree("import", "the export"); err != nil {
-			return err
-		}
-		in = inv.stdin
-	} else {
-		// Open the file before asking for anything.
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
-	return inv.withStore(ctx, func(s *securestore.Store) error {
-		relock, err := inv.unlockIfLocked(ctx, s, "import")
-		if err != nil {
-			return err
-		}
-		defer relock()
-		passphrase, err := inv.secrets.read(secretPrompt{
-			fd:     inv.passphraseFD,
-			flag:   "passphrase-fd",
-			what:   "passphrase",
-			prompt: "Passphrase of the export: ",
-		})
-		if err != nil {
-			return err
-		}
-		progress := newProgressLine(inv.stderr, importProgress(regularFileSize(in)))
-		res, err := s.ImportReport(ctx, progressReader{in, progress}, passphrase) // wipes passphrase
-		progress.finish()
-		if errors.Is(err, securestore.ErrWrongPasscode) {
-			return &wrongPassphraseError{err: err}
-		}
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(inv.stderr, importSummary(res))
-		return err
-	})
-}
-
-// importSummary is what import says when it is done.
-func importSummary(res securestore.ImportResult) string {
-	s := fmt.Sprintf("restored %d %s, skipped %d", res.Restored, plural(res.Restored, "item", "items"), res.Skipped)
-	if res.Skipped > 0 {
-		s += " (this-device-only items from another device, or needing a passcode)"
-	}
-	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// regularFileSize is the size of r when it is a regular file, for the
-// progress line's percentage, and -1 otherwise.
-func regularFileSize(r io.Reader) int64 {
-	f, ok := r.(*os.File)
-	if !ok {
-		return -1
-	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return -1
-	}
-	return fi.Size()
-}
-
-// wrongPassphraseError is import's wrong passphrase. The library reports
-// it as ErrWrongPasscode (exit status 5), which it wraps; its message says
-// passphrase, the word the user knows it by.
-type wrongPassphraseError struct {
-	err error
-}
-
-func (e *wrongPassphraseError) Error() string {
-	return "import: wrong passphrase: it does not open this export; nothing was changed"
-}
-
-func (e *wrongPassphraseError) Unwrap() error { return e.err }

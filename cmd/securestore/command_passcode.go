@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/securestore-go/securestore"
@@ -11,6 +12,40 @@ import (
 // This file is the passcode command: set, change or remove the passcode
 // of the app's store. How passcodes are read is in secret.go; how other
 // commands unlock with one is in unlock.go.
+
+// passcodeCommand is "securestore passcode"; its tests are in testdata/script/passcode.txtar.
+var passcodeCommand = &command{
+	name:    "passcode",
+	args:    []string{"ACTION"},
+	actions: passcodeActions,
+	summary: "set, change or remove the app's passcode",
+	help: `Set, change or remove the passcode of the app's store. Once it has one,
+the items of every class but always and always-this-device-only need it
+(see --accessible): a command that reads or sets such an item asks for
+the passcode, unlocks the store for that one command, and locks it again.
+
+  set     asks for the new passcode, twice; the store must have none
+  change  asks for the current passcode, then for the new one, twice
+  remove  asks for the current passcode, and deletes every
+          when-passcode-set-this-device-only item (with no passcode,
+          remove does nothing)
+
+Passcodes are typed at the terminal, without echo. A script gives them on
+a file descriptor instead, one per line in the order above, without the
+repetition:
+
+    securestore passcode change --passcode-fd 3 3<passcodes
+
+A passcode is never taken from the command line or the environment. A new
+passcode cannot be empty. A wrong passcode exits with status 5; after
+three wrong ones in a row, each further try first waits 1 s, then 2 s,
+4 s, ... up to 15 minutes, and the message says how long. Access groups
+(--group) have no passcode.`,
+	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
+		definePasscodeFD(fs, &inv.secrets)
+		return runPasscode
+	},
+}
 
 // passcodeActions are the passcode command's actions, in the order of its
 // help.
@@ -88,7 +123,7 @@ func (inv *invocation) removePasscode(ctx context.Context, s *securestore.Store,
 // --passcode-fd, never empty.
 func (inv *invocation) newPasscode() secretPrompt {
 	return secretPrompt{
-		fd:      inv.passcodeFD,
+		fd:      inv.secrets.passcodeFD,
 		flag:    "passcode-fd",
 		what:    "new passcode",
 		prompt:  fmt.Sprintf("New passcode for app %q: ", inv.app()),

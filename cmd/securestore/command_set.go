@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/securestore-go/securestore"
+)
+
+// setCommand is "securestore set"; its tests are in testdata/script/set.txtar.
+var setCommand = &command{
+	name:          "set",
+	args:          []string{"KEY"},
+	extraArgsHint: "set reads the value from standard input, never from the command line",
+	summary:       "store the value read from standard input under KEY",
+	help: `Store the value read from standard input under KEY, replacing any
+item with the same key and service. One trailing newline ("\n" or
+"\r\n") is removed, so "echo secret | securestore set KEY" stores
+"secret". When standard input is a terminal, set asks for the value
+and does not echo it. The value is never taken from the command line,
+where other users could see it in the process list.
+
+The value is at most 2048 bytes; a longer one fails with exit status 2
+and leaves the stored item as it was.
+
+When the app has a passcode and the item's class needs it (--accessible;
+the default, when-unlocked, does), set asks for the passcode at the
+terminal, or reads it from --passcode-fd, which cannot be 0 here: standard
+input carries the value. See "securestore passcode --help".`,
+	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
+		definePasscodeFD(fs, &inv.secrets)
+		return runSet
+	},
+}
+
+func runSet(ctx context.Context, inv *invocation, args []string) error {
+	if err := inv.checkStdinFree("set", "the value"); err != nil {
+		return err
+	}
+	key, opts := args[0], inv.options()
+	return inv.withStore(ctx, func(s *securestore.Store) error {
+		var value string
+		var err error
+		if fd, ok := terminal(inv.stdin); ok {
+			// Check the key, service and group before asking, so that
+			// nobody types a secret only to learn that a name was bad.
+			if _, err := s.HasItem(ctx, key, opts); err != nil {
+				return err
+			}
+			value, err = promptValue(fd, inv.stderr, key, securestore.DefaultMaxValueBytes)
+		} else {
+			value, err = readValue(inv.stdin, securestore.DefaultMaxValueBytes)
+		}
+		if err != nil {
+			return err
+		}
+		err = inv.retryUnlocked(ctx, s, func() error { return s.SetItem(ctx, key, value, opts) })
+		if errors.Is(err, securestore.ErrNoPasscode) {
+			return fmt.Errorf("%w; set one with 'securestore passcode set'", err)
+		}
+		return err
+	})
+}
