@@ -37,7 +37,10 @@
 // Options.KeepExtra doubles that): open the store with a larger
 // MaxValueBytes, such as 8192. A token that does not fit is refused with an
 // error that wraps securestore.ErrValueTooLarge and says how many bytes it
-// needs; the stored token is left as it was.
+// needs; the stored token is left as it was. If the server rotates
+// refresh tokens, the refresh that produced the token has spent the stored
+// refresh token, so the user logs in again once the limit is raised: size
+// the limit before the first login.
 //
 // # What is stored
 //

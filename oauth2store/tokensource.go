@@ -153,7 +153,7 @@ func (ts *TokenSource) Token() (*oauth2.Token, error) {
 			return ts.refreshErr(err)
 		}
 		if t == nil || t.AccessToken == "" {
-			return fmt.Errorf("oauth2store: refresh %s: the source returned no access token", ts.key)
+			return fmt.Errorf("oauth2store: refresh %q: the source returned no access token", ts.key)
 		}
 		if t.RefreshToken == "" && old != nil {
 			// Servers that do not rotate refresh tokens leave it out;
@@ -169,7 +169,7 @@ func (ts *TokenSource) Token() (*oauth2.Token, error) {
 // one. It is durable when Save returns.
 func (ts *TokenSource) Save(t *oauth2.Token) error {
 	if t == nil || t.AccessToken == "" {
-		return fmt.Errorf("oauth2store: save %s: the token has no access token", ts.key)
+		return fmt.Errorf("oauth2store: save %q: the token has no access token", ts.key)
 	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
@@ -192,7 +192,7 @@ func (ts *TokenSource) Delete() error {
 	return ts.locked(ctx, func() error {
 		err := ts.store.DeleteItem(ctx, ts.key, ts.opts.Item)
 		if err != nil && !errors.Is(err, securestore.ErrNotFound) {
-			return fmt.Errorf("oauth2store: delete %s: %w", ts.key, err)
+			return fmt.Errorf("oauth2store: delete %q: %w", ts.key, err)
 		}
 		return nil
 	})
@@ -222,11 +222,11 @@ func (ts *TokenSource) load(ctx context.Context) (*oauth2.Token, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("oauth2store: read %s: %w", ts.key, err)
+		return nil, fmt.Errorf("oauth2store: read %q: %w", ts.key, err)
 	}
 	t, err := decode(v)
 	if err != nil {
-		return nil, fmt.Errorf("oauth2store: read %s: %w", ts.key, err)
+		return nil, fmt.Errorf("oauth2store: read %q: %w", ts.key, err)
 	}
 	return t, nil
 }
@@ -234,14 +234,14 @@ func (ts *TokenSource) load(ctx context.Context) (*oauth2.Token, error) {
 func (ts *TokenSource) save(ctx context.Context, t *oauth2.Token) error {
 	v, err := encode(t, ts.opts.KeepExtra)
 	if err != nil {
-		return fmt.Errorf("oauth2store: save %s: %w", ts.key, err)
+		return fmt.Errorf("oauth2store: save %q: %w", ts.key, err)
 	}
 	if err := ts.store.SetItem(ctx, ts.key, v, ts.opts.Item); err != nil {
 		if errors.Is(err, securestore.ErrValueTooLarge) {
-			return fmt.Errorf("oauth2store: save %s: the token takes %d bytes once encoded; open the store with a larger securestore.Config.MaxValueBytes: %w",
+			return fmt.Errorf("oauth2store: save %q: the token takes %d bytes once encoded; open the store with a larger securestore.Config.MaxValueBytes: %w",
 				ts.key, len(v), err)
 		}
-		return fmt.Errorf("oauth2store: save %s: %w", ts.key, err)
+		return fmt.Errorf("oauth2store: save %q: %w", ts.key, err)
 	}
 	return nil
 }
@@ -251,17 +251,17 @@ func (ts *TokenSource) locked(ctx context.Context, f func() error) error {
 	if ts.lock == "" {
 		dir, err := lockDir(ts.opts.LockDir)
 		if err != nil {
-			return fmt.Errorf("oauth2store: %s: %w", ts.key, err)
+			return fmt.Errorf("oauth2store: %q: %w", ts.key, err)
 		}
 		ts.lock = lockPath(dir, ts.key, ts.opts.Item)
 	}
 	l, err := lock(ctx, ts.lock)
 	if err != nil {
-		return fmt.Errorf("oauth2store: %s: %w", ts.key, err)
+		return fmt.Errorf("oauth2store: %q: %w", ts.key, err)
 	}
 	err = f()
 	if uerr := l.unlock(); err == nil && uerr != nil {
-		err = fmt.Errorf("oauth2store: %s: unlock: %w", ts.key, uerr)
+		err = fmt.Errorf("oauth2store: %q: unlock: %w", ts.key, uerr)
 	}
 	return err
 }
@@ -272,13 +272,13 @@ func (ts *TokenSource) locked(ctx context.Context, f func() error) error {
 // status and the RFC 6749 error code, and errors.As still finds it.
 func (ts *TokenSource) refreshErr(err error) error {
 	if errors.Is(err, ErrNoToken) {
-		return fmt.Errorf("oauth2store: %s: %w", ts.key, err)
+		return fmt.Errorf("oauth2store: %q: %w", ts.key, err)
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
-		return fmt.Errorf("oauth2store: refresh %s: %w", ts.key, retrieveError{re})
+		return fmt.Errorf("oauth2store: refresh %q: %w", ts.key, retrieveError{re})
 	}
-	return fmt.Errorf("oauth2store: refresh %s: %w", ts.key, err)
+	return fmt.Errorf("oauth2store: refresh %q: %w", ts.key, err)
 }
 
 // retrieveError is an *oauth2.RetrieveError without the response body.
