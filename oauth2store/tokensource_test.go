@@ -3,7 +3,10 @@ package oauth2store_test
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -312,6 +315,26 @@ func TestDelete(t *testing.T) {
 	}
 }
 
-// storeDir is a store directory that Open creates, 0700 (Open refuses
-// t.TempDir itself, which others may read).
-func storeDir(t *testing.T) string { return filepath.Join(t.TempDir(), "store") }
+// storeDir is a store directory that Open creates, 0700 (Open refuses a
+// directory others may read, such as t.TempDir itself). It is removed file
+// by file when the test ends: t.TempDir's os.RemoveAll fails under Wine,
+// where the Windows tests run.
+func storeDir(t *testing.T) string {
+	tmp, err := os.MkdirTemp("", "oauth2store-test-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var paths []string
+		filepath.WalkDir(tmp, func(path string, _ fs.DirEntry, err error) error {
+			paths = append(paths, path)
+			return err
+		})
+		for _, p := range slices.Backward(paths) { // deepest first
+			if err := os.Remove(p); err != nil {
+				t.Errorf("remove the test directory: %v", err)
+			}
+		}
+	})
+	return filepath.Join(tmp, "store")
+}
