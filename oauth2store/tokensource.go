@@ -157,8 +157,11 @@ func (ts *TokenSource) Token() (*oauth2.Token, error) {
 		}
 		if t.RefreshToken == "" && old != nil {
 			// Servers that do not rotate refresh tokens leave it out;
-			// x/oauth2 keeps the old one then, and so do we.
-			t.RefreshToken = old.RefreshToken
+			// x/oauth2 keeps the old one then, and so do we (in a copy:
+			// the source may hold on to the token it returned).
+			c := *t
+			c.RefreshToken = old.RefreshToken
+			t = &c
 		}
 		return ts.save(ctx, t)
 	})

@@ -338,3 +338,23 @@ func storeDir(t *testing.T) string {
 	})
 	return filepath.Join(tmp, "store")
 }
+
+// A server that does not rotate leaves the refresh token out of its
+// answer; the stored one must survive, as x/oauth2 keeps it.
+func TestRefreshKeepsRefreshTokenTheAnswerLeftOut(t *testing.T) {
+	dir := storeDir(t)
+	s := openStore(t, dir, 0)
+	src := &countingSource{life: time.Hour}
+	opts := &oauth2store.Options{LockDir: dir}
+	if err := oauth2store.Wrap(t.Context(), s, testKey, src, opts).Save(
+		&oauth2.Token{AccessToken: "a", RefreshToken: "r1", Expiry: time.Now().Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := oauth2store.Wrap(t.Context(), s, testKey, src, opts).Token(); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := oauth2store.Wrap(t.Context(), s, testKey, src, opts).Token()
+	if err != nil || tok.AccessToken != "access-1" || tok.RefreshToken != "r1" || src.count() != 1 {
+		t.Fatalf("stored after refresh: %v %q %q, %d calls; want access-1, r1, 1 call", err, tok.AccessToken, tok.RefreshToken, src.count())
+	}
+}
