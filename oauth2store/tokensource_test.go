@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -303,6 +304,13 @@ func TestDelete(t *testing.T) {
 	ts := oauth2store.New(t.Context(), s, testKey, &oauth2.Config{}, &oauth2store.Options{LockDir: dir})
 	if err := ts.Save(&oauth2.Token{AccessToken: "a", Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
+	}
+	locks, _ := filepath.Glob(filepath.Join(dir, "oauth2store-*.lock"))
+	if len(locks) != 1 {
+		t.Fatalf("lock files in the store directory: %v, want one", locks)
+	}
+	if fi, err := os.Stat(locks[0]); err != nil || runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+		t.Fatalf("lock file: %v, %v; want mode 0600", fi.Mode(), err)
 	}
 	if err := ts.Delete(); err != nil {
 		t.Fatal(err)
