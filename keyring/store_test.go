@@ -237,3 +237,33 @@ func TestOpenRejects(t *testing.T) {
 		t.Errorf("negative Timeout: %v", err)
 	}
 }
+
+// TestConcurrent: the package-level functions may be called from many
+// goroutines at once (go-keyring's may not: its mock is a bare map).
+func TestConcurrent(t *testing.T) {
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			user := string(rune('a' + i))
+			if err := Set("concurrent", user, user); err != nil {
+				errs <- err
+				return
+			}
+			got, err := Get("concurrent", user)
+			if err == nil && got != user {
+				err = errors.New("read another goroutine's password")
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if users, err := ListUsers("concurrent"); err != nil || len(users) != n {
+		t.Errorf("ListUsers = %q, %v; want %d users", users, err, n)
+	}
+	_ = DeleteAll("concurrent")
+}
