@@ -183,7 +183,7 @@ func countItems(ctx context.Context, db *storage.DB) (map[Accessibility]int, err
 // shared-memory files, and the protector's own files, where they exist.
 func storeFiles(dir, path, protectorName string, scope protector.Scope) []FileInfo {
 	paths := []string{dir, path, path + "-wal", path + "-shm"}
-	if p, err := protector.Lookup(protectorName); err == nil {
+	if p, err := defaultProtectors().Lookup(protectorName); err == nil {
 		if d, ok := p.(protector.Describer); ok {
 			paths = append(paths, d.Describe(scope).Files...)
 		}

@@ -67,7 +67,7 @@ func runDoctor(ctx context.Context, inv *invocation, _ []string) error {
 		Locked:    info.Locked,
 		Problems:  []string{},
 	}
-	probes := protector.ProbeAll(ctx)
+	probes := securestore.Protectors().ProbeAll(ctx)
 	if !info.Exists {
 		// What Open would pick for a new store.
 		rep.Protector = info.Requested
@@ -162,7 +162,7 @@ func storeID(inv *invocation) string {
 
 // verdict is the protector's own one-line verdict, if it has one.
 func verdict(name string, scope protector.Scope) string {
-	p, err := protector.Lookup(name)
+	p, err := securestore.Protectors().Lookup(name)
 	if err != nil {
 		return "no protector is available: a store cannot be created here"
 	}
