@@ -9,7 +9,7 @@ import "github.com/securestore-go/securestore/internal/record"
 // a key store hands back altered, or a blob moved to another store, then
 // fails here, in the same authenticated way for every such protector. The
 // keychain keeps the device key itself as the item's secret; its blob only
-// names the item (keychain_blob.go).
+// names the item (protector/keychain).
 
 // SealUnderKEK seals key under kek, bound to ad.
 func SealUnderKEK(kek, key, ad []byte) ([]byte, error) {

@@ -1,4 +1,4 @@
-package securestore_test
+package file_test
 
 import (
 	"context"

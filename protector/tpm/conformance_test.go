@@ -1,6 +1,6 @@
 //go:build unix
 
-package securestore_test
+package tpm_test
 
 import (
 	"context"

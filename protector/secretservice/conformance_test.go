@@ -1,6 +1,6 @@
 //go:build linux || freebsd || openbsd || netbsd
 
-package securestore_test
+package secretservice_test
 
 import (
 	"context"

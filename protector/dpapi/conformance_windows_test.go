@@ -1,4 +1,4 @@
-package securestore_test
+package dpapi_test
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func TestConformanceDPAPI(t *testing.T) {
 // dpapi, one CryptUnprotectData per Open (never per operation), beside the
 // file protector in the same process and Wine prefix, each with its p50:
 //
-//	.ci/with-wine env GOOS=windows GOARCH=amd64 go test -run '^$' -bench OpenDPAPI -count 3 .
+//	.ci/with-wine env GOOS=windows GOARCH=amd64 go test -run '^$' -bench OpenDPAPI -count 3 ./protector/dpapi/
 func BenchmarkOpenDPAPI(b *testing.B) {
 	for _, name := range []string{"dpapi", "file"} {
 		b.Run(name, func(b *testing.B) {
