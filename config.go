@@ -85,7 +85,7 @@ func (c Config) resolve() (*resolved, error) {
 	r.dir = dir
 	r.protector = resolveProtector(c.Protector)
 	if r.protector != protector.Auto {
-		if _, err := protector.Lookup(r.protector); err != nil {
+		if _, err := defaultProtectors().Lookup(r.protector); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/protector"
+	"github.com/securestore-go/securestore/protector/file"
 )
 
 // The file modes and the refusal of readable stores are Unix matters:
@@ -106,7 +106,7 @@ func TestDiskNothingInClear(t *testing.T) {
 		}
 	}
 	open := diskFiles(t, dir)
-	for _, f := range []string{"app.disk.db-wal", "group.diskgroup.db-wal", "app.disk.db-shm", protector.KeyFileName} {
+	for _, f := range []string{"app.disk.db-wal", "group.diskgroup.db-wal", "app.disk.db-shm", file.KeyFileName} {
 		if len(open[f]) == 0 {
 			t.Fatalf("while open, %s is missing or empty; the scan would prove nothing (files: %v)", f, slices.Sorted(maps.Keys(open)))
 		}

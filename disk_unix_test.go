@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/protector"
+	"github.com/securestore-go/securestore/protector/file"
 )
 
 // diskModes checks that dir is 0700 and every file in it 0600, and that
@@ -63,7 +63,7 @@ func TestDiskModes(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir() + "/store"
 	open := []string{"app.disk.db", "app.disk.db-wal", "app.disk.db-shm",
-		"group.diskgroup.db", "group.diskgroup.db-wal", "group.diskgroup.db-shm", protector.KeyFileName}
+		"group.diskgroup.db", "group.diskgroup.db-wal", "group.diskgroup.db-shm", file.KeyFileName}
 	for i, when := range []string{"created", "reopened"} {
 		s, err := securestore.Open(ctx, diskConfig(dir))
 		if err != nil {
@@ -78,7 +78,7 @@ func TestDiskModes(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
-		diskModes(t, when+", closed", dir, "app.disk.db", "group.diskgroup.db", protector.KeyFileName)
+		diskModes(t, when+", closed", dir, "app.disk.db", "group.diskgroup.db", file.KeyFileName)
 	}
 }
 
@@ -143,7 +143,7 @@ func TestDiskRefusesReadable(t *testing.T) {
 		{dir, 0o701, "chmod 700 " + dir, nil},
 		{db, 0o644, "chmod 600 " + db, nil},
 		{db, 0o620, "chmod 600 " + db, nil},
-		{filepath.Join(dir, protector.KeyFileName), 0o640, "chmod 600 " + filepath.Join(dir, protector.KeyFileName), nil},
+		{filepath.Join(dir, file.KeyFileName), 0o640, "chmod 600 " + filepath.Join(dir, file.KeyFileName), nil},
 		{filepath.Join(dir, "group.diskgroup.db"), 0o604, "chmod 600 " + filepath.Join(dir, "group.diskgroup.db"), group},
 	}
 	for _, tc := range cases {

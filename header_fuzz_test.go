@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore/internal/testdir"
-	"github.com/securestore-go/securestore/protector"
+	"github.com/securestore-go/securestore/protector/file"
 )
 
 // headerItem is an item of FuzzDatabaseHeader's store.
@@ -51,7 +51,7 @@ func FuzzDatabaseHeader(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	key, err := os.ReadFile(filepath.Join(orig, protector.KeyFileName))
+	key, err := os.ReadFile(filepath.Join(orig, file.KeyFileName))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func FuzzDatabaseHeader(f *testing.F) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		f.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, protector.KeyFileName), key, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, file.KeyFileName), key, 0o600); err != nil {
 		f.Fatal(err)
 	}
 

@@ -183,7 +183,7 @@ func Inspect(ctx context.Context, cfg Config, group string) (Info, error) {
 // is what auto gives a new store. It does not stop there, so that `securestore
 // doctor` can say why each one was or was not chosen.
 func ProbeProtectors(ctx context.Context) []protector.Probe {
-	return protector.ProbeAll(ctx)
+	return defaultProtectors().ProbeAll(ctx)
 }
 
 // newProtector is the protector a new store would get now when requested
@@ -204,7 +204,7 @@ func newProtector(ctx context.Context, requested string) string {
 // verdict is the named protector's own one line on what it defends
 // against, for the store that scope names.
 func verdict(name string, scope protector.Scope) string {
-	p, err := protector.Lookup(name)
+	p, err := defaultProtectors().Lookup(name)
 	if err != nil {
 		return "no protector is available: a store cannot be created here"
 	}
@@ -237,7 +237,7 @@ func countItems(ctx context.Context, db *storage.DB) (map[Accessibility]int, err
 // shared-memory files, and the protector's own files, where they exist.
 func storeFiles(dir, path, protectorName string, scope protector.Scope) []FileInfo {
 	paths := []string{dir, path, path + "-wal", path + "-shm"}
-	if p, err := protector.Lookup(protectorName); err == nil {
+	if p, err := defaultProtectors().Lookup(protectorName); err == nil {
 		if d, ok := p.(protector.Describer); ok {
 			paths = append(paths, d.Describe(scope).Files...)
 		}

@@ -61,10 +61,10 @@ func Migrate(ctx context.Context, cfg Config, to string) ([]Migration, error) {
 	if to == "" || to == protector.Auto {
 		return nil, fmt.Errorf("securestore: migrate: %w: name the protector to move to, not %q", ErrInvalidOption, to)
 	}
-	if _, err := protector.Lookup(to); err != nil {
+	if _, err := defaultProtectors().Lookup(to); err != nil {
 		return nil, fmt.Errorf("securestore: migrate: %w: %w", ErrInvalidOption, err)
 	}
-	p, err := protector.Select(ctx, to)
+	p, err := defaultProtectors().Select(ctx, to)
 	if err != nil {
 		return nil, fmt.Errorf("securestore: migrate to %q: %w", to, err)
 	}
@@ -112,7 +112,7 @@ func migrateStore(ctx context.Context, dir, kind, name string, to protector.Prot
 	if v.protector == to.Name() {
 		return m, nil
 	}
-	from, err := protector.Lookup(v.protector)
+	from, err := defaultProtectors().Lookup(v.protector)
 	if err != nil {
 		return m, err
 	}

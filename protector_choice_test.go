@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore/protector"
+	"github.com/securestore-go/securestore/protector/file"
 )
 
 // TestForcedUnavailableProtectorIsAnError: a protector named in
@@ -39,7 +40,7 @@ func TestForcedUnavailableProtectorIsAnError(t *testing.T) {
 func TestAutoRecordsItsChoice(t *testing.T) {
 	t.Setenv(EnvProtector, "")
 	dir := filepath.Join(t.TempDir(), "store")
-	want, _, err := protector.Choose(bg)
+	want, _, err := defaultProtectors().Choose(bg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestInfo(t *testing.T) {
 	}
 	t.Setenv(EnvProtector, "")
 	auto, err := Inspect(bg, Config{App: "a", Dir: dir}, "")
-	if want, _, cerr := protector.Choose(bg); cerr != nil || err != nil || auto.NewProtector != want.Name() {
+	if want, _, cerr := defaultProtectors().Choose(bg); cerr != nil || err != nil || auto.NewProtector != want.Name() {
 		t.Fatalf("Inspect with auto: NewProtector %q, %v; Choose picks %v, %v", auto.NewProtector, err, want, cerr)
 	}
 
@@ -128,12 +129,12 @@ func TestInfo(t *testing.T) {
 			t.Errorf("%s: %s", f.Path, f.Problem)
 		}
 	}
-	for _, name := range []string{"store", "app.a.db", protector.KeyFileName} {
+	for _, name := range []string{"store", "app.a.db", file.KeyFileName} {
 		if _, ok := modes[name]; !ok {
 			t.Errorf("Info.Files lacks %s: %v", name, modes)
 		}
 	}
-	if modes[protector.KeyFileName].Perm()&0o077 != 0 || modes["app.a.db"].Perm()&0o077 != 0 {
+	if modes[file.KeyFileName].Perm()&0o077 != 0 || modes["app.a.db"].Perm()&0o077 != 0 {
 		t.Errorf("modes: %v", modes)
 	}
 
@@ -152,7 +153,7 @@ func TestInfo(t *testing.T) {
 func TestInspectReportsABrokenKey(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
 	fillStore(t, dir, "file")
-	if err := os.Remove(filepath.Join(dir, protector.KeyFileName)); err != nil {
+	if err := os.Remove(filepath.Join(dir, file.KeyFileName)); err != nil {
 		t.Fatal(err)
 	}
 	info, err := Inspect(bg, Config{App: "a", Dir: dir}, "")

@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/securestore-go/securestore/internal/fsutil"
-	"github.com/securestore-go/securestore/protector"
 )
 
 // Store is an open store of one app, with the access groups it is entitled
@@ -53,7 +52,7 @@ func IsAvailable(ctx context.Context) bool {
 	if _, err := resolveDir(""); err != nil {
 		return false
 	}
-	_, err := protector.Select(ctx, resolveProtector(""))
+	_, err := defaultProtectors().Select(ctx, resolveProtector(""))
 	return err == nil
 }
 

@@ -149,7 +149,7 @@ func (v *storeDB) unwrapDevice(ctx context.Context, scope protector.Scope, st *s
 // unwrapDeviceKey asks the protector called name for the device key that
 // blob wraps, within ProtectorTimeout. The caller wipes the key.
 func unwrapDeviceKey(ctx context.Context, name string, scope protector.Scope, blob []byte) ([]byte, error) {
-	p, err := protector.Lookup(name)
+	p, err := defaultProtectors().Lookup(name)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (v *storeDB) create(ctx context.Context, scope protector.Scope, protectorNa
 // chooseProtector picks the protector for a new store: the best available
 // for "auto", else the one named, which must be available.
 func chooseProtector(ctx context.Context, name string) (protector.Protector, error) {
-	p, err := protector.Select(ctx, name)
+	p, err := defaultProtectors().Select(ctx, name)
 	if err != nil && name != protector.Auto {
 		// Named by Config.Protector or $SECURESTORE_PROTECTOR: never fall
 		// back to another, maybe weaker, one.

@@ -16,7 +16,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/securestore-go/securestore"
-	"github.com/securestore-go/securestore/protector"
+	"github.com/securestore-go/securestore/protector/file"
 )
 
 const (
@@ -283,7 +283,7 @@ func TestTamperRandomBytes(t *testing.T) {
 		dir := tmp + "/copy"
 		tamperCopy(t, orig, dir)
 		var did []string
-		db, gdb, key := filepath.Join(dir, tamperDB), filepath.Join(dir, tamperGDB), filepath.Join(dir, protector.KeyFileName)
+		db, gdb, key := filepath.Join(dir, tamperDB), filepath.Join(dir, tamperGDB), filepath.Join(dir, file.KeyFileName)
 		switch mode := round % 10; {
 		case mode < 4:
 			did = append(did, tamperFlip(t, rng, db, nil))

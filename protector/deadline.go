@@ -11,17 +11,17 @@ import (
 // covers other callers of a protector.
 const CallTimeout = 30 * time.Second
 
-// callOS runs call, an OS call that takes no context (DPAPI, the macOS
+// CallOS runs call, an OS call that takes no context (DPAPI, the macOS
 // Security framework), in a goroutine and waits for it until ctx ends. A
-// call that is still running then is abandoned: callOS returns ctx's error
+// call that is still running then is abandoned: CallOS returns ctx's error
 // at once, and when the call finally returns, its result is handed to
 // discard (which wipes any key material in it) and dropped. So a hung key
 // store makes Open fail at its deadline instead of hanging it; the stuck
 // goroutine is the price, and it ends when the OS call does.
 //
 // call must own everything it touches: callers pass it copies of keys,
-// since they wipe their own copies as soon as callOS returns.
-func callOS[T any](ctx context.Context, what string, call func() (T, error), discard func(T)) (T, error) {
+// since they wipe their own copies as soon as CallOS returns.
+func CallOS[T any](ctx context.Context, what string, call func() (T, error), discard func(T)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, fmt.Errorf("%s: %w", what, err)

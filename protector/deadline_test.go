@@ -7,13 +7,13 @@ import (
 )
 
 func TestCallOSReturnsResult(t *testing.T) {
-	v, err := callOS(context.Background(), "call", func() ([]byte, error) { return []byte("k"), nil }, nil)
+	v, err := CallOS(context.Background(), "call", func() ([]byte, error) { return []byte("k"), nil }, nil)
 	if err != nil || string(v) != "k" {
-		t.Fatalf("callOS = %q, %v", v, err)
+		t.Fatalf("CallOS = %q, %v", v, err)
 	}
 	want := errors.New("os says no")
-	if _, err := callOS(context.Background(), "call", func() ([]byte, error) { return nil, want }, nil); err != want {
-		t.Fatalf("callOS error = %v, want %v", err, want)
+	if _, err := CallOS(context.Background(), "call", func() ([]byte, error) { return nil, want }, nil); err != want {
+		t.Fatalf("CallOS error = %v, want %v", err, want)
 	}
 }
 
@@ -28,7 +28,7 @@ func TestCallOSAbandonsHungCall(t *testing.T) {
 	late := []byte("late secret")
 	errc := make(chan error, 1)
 	go func() {
-		_, err := callOS(ctx, "hung call", func() ([]byte, error) {
+		_, err := CallOS(ctx, "hung call", func() ([]byte, error) {
 			close(started)
 			<-release
 			return late, nil
@@ -39,7 +39,7 @@ func TestCallOSAbandonsHungCall(t *testing.T) {
 	cancel()
 	err := <-errc // returns while the call is still blocked on release
 	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("callOS of a hung call = %v, want context.Canceled", err)
+		t.Fatalf("CallOS of a hung call = %v, want context.Canceled", err)
 	}
 	select {
 	case <-discarded:
@@ -57,8 +57,8 @@ func TestCallOSCanceledBeforeStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	called := false
-	_, err := callOS(ctx, "call", func() (int, error) { called = true; return 1, nil }, nil)
+	_, err := CallOS(ctx, "call", func() (int, error) { called = true; return 1, nil }, nil)
 	if !errors.Is(err, context.Canceled) || called {
-		t.Fatalf("callOS with a canceled context = %v (called %v)", err, called)
+		t.Fatalf("CallOS with a canceled context = %v (called %v)", err, called)
 	}
 }

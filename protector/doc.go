@@ -5,13 +5,27 @@
 // Protector decides where that key lives. The store keeps whatever blob
 // Wrap returns, in its own database, and hands it back to Unwrap on Open.
 //
-// The built-in protectors, in the order "auto" tries them (Preference*):
+// This package is the contract: the Protector interface and its optional
+// interfaces (Remover, Describer), the errors, the preference tiers, the
+// deadline helper for OS calls (CallOS), KEK sealing (SealUnderKEK), and
+// Set, the ordered set of protectors that "auto" chooses from. Each
+// built-in protector is a package of its own, with a New function:
 //
-//	tpm            sealed to the TPM 2.0 (Linux)
-//	secretservice  GNOME Keyring, KWallet, KeePassXC (Linux, BSD)
-//	keychain       the login keychain (macOS; untested on real macOS)
-//	dpapi          Windows DPAPI for the current user
-//	file           a key file bound to the machine: the fallback
+//	protector/tpm            sealed to the TPM 2.0 (Linux)
+//	protector/secretservice  GNOME Keyring, KWallet, KeePassXC (Linux, BSD)
+//	protector/keychain       the login keychain (macOS; untested on real macOS)
+//	protector/dpapi          Windows DPAPI for the current user
+//	protector/file           a key file bound to the machine: the fallback
+//
+// securestore builds its default set in one place, the root package's
+// protectors.go: tpm (PreferenceHardware), then the platform's key store
+// (PreferencePlatform: secretservice, keychain or dpapi, by GOOS), then
+// file (PreferenceFallback), then whatever the program added with
+// Register. "auto" tries them in that order.
+//
+// A new built-in protector is one folder: copy protector/file (the
+// smallest), give it a New function and its own tests, and add it to the
+// default set in protectors.go (or protectors_GOOS.go, for one platform).
 //
 // Which ones a machine has, and why the others were passed over, is what
 // `securestore doctor` shows. A store records its protector; naming
@@ -51,9 +65,9 @@
 //		return key, err
 //	}
 //
-// Register it, typically in an init function, with a preference: below
-// PreferenceFallback and "auto" may pick it; above, only stores that name
-// it use it:
+// Register it, from main or an init function, before opening stores, with
+// a preference: below PreferenceFallback and "auto" may pick it; above,
+// only stores that name it use it:
 //
 //	protector.Register(kms{client}, protector.PreferencePlatform+50)
 //

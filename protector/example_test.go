@@ -116,7 +116,7 @@ func TestToyKMSConformance(t *testing.T) {
 
 // TestToyKMSScope: a blob wrapped for one store does not unwrap for another.
 func TestToyKMSScope(t *testing.T) {
-	p, err := protector.Lookup("toy-kms")
+	p, err := protector.Registered().Lookup("toy-kms")
 	if err != nil {
 		t.Fatal(err)
 	}

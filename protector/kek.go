@@ -9,10 +9,10 @@ import "github.com/securestore-go/securestore/internal/record"
 // a key store hands back altered, or a blob moved to another store, then
 // fails here, in the same authenticated way for every such protector. The
 // keychain keeps the device key itself as the item's secret; its blob only
-// names the item (keychain_blob.go).
+// names the item (protector/keychain).
 
-// sealUnderKEK seals key under kek, bound to ad.
-func sealUnderKEK(kek, key, ad []byte) ([]byte, error) {
+// SealUnderKEK seals key under kek, bound to ad.
+func SealUnderKEK(kek, key, ad []byte) ([]byte, error) {
 	aead, err := record.NewAEAD(kek)
 	if err != nil {
 		return nil, err
@@ -20,9 +20,9 @@ func sealUnderKEK(kek, key, ad []byte) ([]byte, error) {
 	return record.Seal(aead, key, ad), nil
 }
 
-// openUnderKEK opens what sealUnderKEK sealed; any mismatch of kek, ad or
+// OpenUnderKEK opens what SealUnderKEK sealed; any mismatch of kek, ad or
 // the sealed bytes is record.ErrFormat.
-func openUnderKEK(kek, sealed, ad []byte) ([]byte, error) {
+func OpenUnderKEK(kek, sealed, ad []byte) ([]byte, error) {
 	aead, err := record.NewAEAD(kek)
 	if err != nil {
 		return nil, err

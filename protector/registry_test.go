@@ -30,38 +30,82 @@ func (h hung) Available(context.Context) error {
 	return nil
 }
 
-func init() {
-	// Before every real protector, and never available: auto must skip
-	// it and say why. Its name sorts it within its preference.
-	Register(stub{"test-unavailable-first", fmt.Errorf("no device: %w", ErrUnavailable)}, 1)
-	Register(stub{"zz-test-late", nil}, PreferenceFallback+1)
-	Register(stub{"aa-test-late", nil}, PreferenceFallback+1)
+// testSet is a set like securestore's: a hardware protector that is not
+// available, a platform one, a fallback, and two late ones added out of
+// order, whose names order them within their preference.
+func testSet() *Set {
+	var s Set
+	s.Add(stub{"zz-test-late", nil}, PreferenceFallback+1)
+	s.Add(stub{"fallback", nil}, PreferenceFallback)
+	s.Add(stub{"platform", nil}, PreferencePlatform)
+	s.Add(stub{"hardware", fmt.Errorf("no device: %w", ErrUnavailable)}, PreferenceHardware)
+	s.Add(stub{"aa-test-late", nil}, PreferenceFallback+1)
+	return &s
 }
 
 // TestAutoOrder: Names and Choose follow the preferences, then the names;
-// the file protector is the last built-in one; an unavailable protector
-// is passed over with its reason in the probes.
+// an unavailable protector is passed over with its reason in the probes;
+// ProbeAll probes every one, in the same order.
 func TestAutoOrder(t *testing.T) {
-	names := Names()
-	file, aa, zz := slices.Index(names, "file"), slices.Index(names, "aa-test-late"), slices.Index(names, "zz-test-late")
-	if names[0] != "test-unavailable-first" || !(file < aa && aa+1 == zz) {
-		t.Fatalf("Names() = %v", names)
+	s := testSet()
+	want := []string{"hardware", "platform", "fallback", "aa-test-late", "zz-test-late"}
+	if names := s.Names(); !slices.Equal(names, want) {
+		t.Fatalf("Names() = %v, want %v", names, want)
 	}
-	for _, platform := range []string{"dpapi", "keychain"} {
-		if i := slices.Index(names, platform); i >= 0 && i > slices.Index(names, "file") {
-			t.Errorf("%s comes after file in %v", platform, names)
-		}
-	}
-	p, probes, err := Choose(context.Background())
+	p, probes, err := s.Choose(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if probes[0].Name != "test-unavailable-first" || probes[0].Err == nil || probes[len(probes)-1].Name != p.Name() {
+	if p.Name() != "platform" || len(probes) != 2 || probes[0].Name != "hardware" || !errors.Is(probes[0].Err, ErrUnavailable) {
 		t.Fatalf("Choose = %s with probes %v", p.Name(), probes)
 	}
-	all := ProbeAll(context.Background())
-	if len(all) != len(names) {
-		t.Fatalf("ProbeAll probed %d of %d protectors", len(all), len(names))
+	all := s.ProbeAll(context.Background())
+	if len(all) != len(want) || all[0].Err == nil || all[1].Err != nil {
+		t.Fatalf("ProbeAll = %v", all)
+	}
+	for i, pr := range all {
+		if pr.Name != want[i] {
+			t.Fatalf("ProbeAll = %v, not in the order %v", all, want)
+		}
+	}
+}
+
+// TestAddReplaces: adding a name again replaces the protector and moves it
+// to its new preference; Lookup of an unknown name wraps ErrUnknown.
+func TestAddReplaces(t *testing.T) {
+	s := testSet()
+	s.Add(stub{"hardware", nil}, PreferenceFallback+2)
+	if names := s.Names(); !slices.Equal(names, []string{"platform", "fallback", "aa-test-late", "zz-test-late", "hardware"}) {
+		t.Fatalf("Names() after replacing hardware = %v", names)
+	}
+	if p, err := s.Lookup("hardware"); err != nil || p.Available(context.Background()) != nil {
+		t.Fatalf("Lookup(hardware) = %v, %v; want the replacement", p, err)
+	}
+	if _, err := s.Lookup("no-such-protector"); !errors.Is(err, ErrUnknown) {
+		t.Fatalf("Lookup(unknown) = %v, want ErrUnknown", err)
+	}
+	var empty Set
+	if _, _, err := empty.Choose(context.Background()); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Choose from an empty set = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestRegister: Register adds to the set Registered returns, whose copy a
+// caller may change without touching the registrations.
+func TestRegister(t *testing.T) {
+	Register(stub{"test-registered", nil}, PreferencePlatform+50)
+	got := Registered()
+	if _, err := got.Lookup("test-registered"); err != nil {
+		t.Fatalf("Registered() lacks a registered protector: %v", err)
+	}
+	got.Add(stub{"test-not-registered", nil}, PreferencePlatform)
+	if _, err := Registered().Lookup("test-not-registered"); err == nil {
+		t.Fatal("adding to the copy that Registered returned registered a protector")
+	}
+	s := testSet()
+	s.AddAll(Registered())
+	if names := s.Names(); slices.Index(names, "test-registered") != 2 {
+		t.Fatalf("AddAll(Registered()) ordered %v", names)
 	}
 }
 
@@ -82,25 +126,26 @@ func TestProbeDeadlineHoldsAgainstIgnoredContext(t *testing.T) {
 
 // TestSelect: a named protector is returned only if available, and an
 // unavailable one is an error, never another protector in its place;
-// "auto" is Choose; a name nobody registered is an error. A hung named
-// protector is covered by probe's deadline (above): Select goes through
-// it, as Choose does.
+// "auto" is Choose; a name that is not in the set is an error. A hung
+// named protector is covered by probe's deadline (above): Select goes
+// through it, as Choose does.
 func TestSelect(t *testing.T) {
 	ctx := context.Background()
-	if p, err := Select(ctx, "zz-test-late"); err != nil || p.Name() != "zz-test-late" {
+	s := testSet()
+	if p, err := s.Select(ctx, "zz-test-late"); err != nil || p.Name() != "zz-test-late" {
 		t.Fatalf("Select(available) = %v, %v", p, err)
 	}
-	if p, err := Select(ctx, "test-unavailable-first"); !errors.Is(err, ErrUnavailable) || p != nil {
+	if p, err := s.Select(ctx, "hardware"); !errors.Is(err, ErrUnavailable) || p != nil {
 		t.Fatalf("Select(unavailable) = %v, %v; want ErrUnavailable and no protector", p, err)
 	}
-	chosen, _, err := Choose(ctx)
+	chosen, _, err := s.Choose(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := Select(ctx, Auto); err != nil || p.Name() != chosen.Name() {
+	if p, err := s.Select(ctx, Auto); err != nil || p.Name() != chosen.Name() {
 		t.Fatalf("Select(auto) = %v, %v; Choose picks %s", p, err, chosen.Name())
 	}
-	if _, err := Select(ctx, "no-such-protector"); err == nil {
-		t.Fatal("Select of an unregistered name succeeded")
+	if _, err := s.Select(ctx, "no-such-protector"); !errors.Is(err, ErrUnknown) {
+		t.Fatalf("Select of a name not in the set = %v, want ErrUnknown", err)
 	}
 }

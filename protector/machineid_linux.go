@@ -1,9 +1,0 @@
-package protector
-
-import "os"
-
-// systemd's machine id, and D-Bus's copy of it on systems without systemd.
-var machineIDSources = []machineIDSource{
-	{"machine-id", func() ([]byte, error) { return nonEmpty(os.ReadFile("/etc/machine-id")) }},
-	{"dbus-machine-id", func() ([]byte, error) { return nonEmpty(os.ReadFile("/var/lib/dbus/machine-id")) }},
-}

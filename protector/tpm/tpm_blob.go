@@ -1,0 +1,87 @@
+package tpm
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/securestore-go/securestore/internal/record"
+	"github.com/securestore-go/securestore/protector"
+)
+
+// Blob layout of the tpm protector (docs/FORMAT.md, "tpm protector blob"):
+//
+//	version 1 | parent u8 | TPM2B_PUBLIC | TPM2B_PRIVATE | sealed device key
+//
+// parent says which primary key (tpmParentECC or tpmParentRSA) the sealed
+// object was created under. TPM2B_PUBLIC and TPM2B_PRIVATE are the sealed
+// object as TPM2_Create returned it (each a big-endian u16 size and that
+// many bytes); its sensitive part is a random 32-byte key-encryption key,
+// encrypted by the TPM under the parent so that only this TPM can load it.
+// sealed is record.Seal of the device key under that key, with
+// ProtectorAD("tpm", store) as associated data.
+const tpmBlobVersion = 1
+
+// tpmParent names the primary key template a sealed object lives under.
+type tpmParent byte
+
+const (
+	tpmParentECC tpmParent = 1 // ECC NIST P-256 SRK, the TCG's reference template: fast to create
+	tpmParentRSA tpmParent = 2 // RSA-2048 SRK, for TPMs without P-256
+)
+
+type tpmBlob struct {
+	parent  tpmParent
+	public  []byte // TPM2B_PUBLIC, size prefix included
+	private []byte // TPM2B_PRIVATE, size prefix included
+	sealed  []byte
+}
+
+func (b *tpmBlob) encode() []byte {
+	out := make([]byte, 0, 2+len(b.public)+len(b.private)+len(b.sealed))
+	out = append(out, tpmBlobVersion, byte(b.parent))
+	out = append(out, b.public...)
+	out = append(out, b.private...)
+	return append(out, b.sealed...)
+}
+
+// parseTPMBlob splits a blob, checking every length; it does not check
+// that the TPM structures parse (Unwrap does, and the TPM does again).
+func parseTPMBlob(blob []byte) (*tpmBlob, error) {
+	if len(blob) == 0 {
+		return nil, fmt.Errorf("tpm protector: the store has no sealed device key: %w", protector.ErrKeyMissing)
+	}
+	corrupt := fmt.Errorf("tpm protector: the sealed device key is malformed: %w", protector.ErrKeyCorrupt)
+	if len(blob) < 2 || blob[0] != tpmBlobVersion {
+		return nil, corrupt
+	}
+	b := &tpmBlob{parent: tpmParent(blob[1])}
+	if b.parent != tpmParentECC && b.parent != tpmParentRSA {
+		return nil, corrupt
+	}
+	rest := blob[2:]
+	var ok bool
+	if b.public, rest, ok = cut2B(rest); !ok {
+		return nil, corrupt
+	}
+	if b.private, rest, ok = cut2B(rest); !ok {
+		return nil, corrupt
+	}
+	if len(rest) < record.Overhead {
+		return nil, corrupt
+	}
+	b.sealed = rest
+	return b, nil
+}
+
+// cut2B splits a TPM2B (u16 size, then that many bytes, at least one)
+// off the front of b.
+func cut2B(b []byte) (tpm2b, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return nil, nil, false
+	}
+	n := int(binary.BigEndian.Uint16(b))
+	if n == 0 || len(b) < 2+n {
+		return nil, nil, false
+	}
+	return b[:2+n], b[2+n:], true
+}
