@@ -85,3 +85,44 @@ func cut2B(b []byte) (tpm2b, rest []byte, ok bool) {
 	}
 	return b[:2+n], b[2+n:], true
 }
+
+// The passcode blob of the tpm protector (docs/FORMAT.md, "tpm passcode
+// blob"), the blob BindPasscode returns:
+//
+//	'P' (0x50, version 1) | parent u8 | TPM2B_PUBLIC | TPM2B_PRIVATE
+//
+// The sealed object is a passcodeTemplate object whose sensitive data is
+// the 32-byte secret and passcodeBinding's digest. Its first byte differs
+// from a device key blob's, so one is never taken for the other.
+const tpmPasscodeBlobVersion = 'P'
+
+func (b *tpmBlob) encodePasscode() []byte {
+	out := make([]byte, 0, 2+len(b.public)+len(b.private))
+	out = append(out, tpmPasscodeBlobVersion, byte(b.parent))
+	out = append(out, b.public...)
+	return append(out, b.private...)
+}
+
+// parsePasscodeBlob splits a passcode blob, checking every length.
+func parsePasscodeBlob(blob []byte) (*tpmBlob, error) {
+	if len(blob) == 0 {
+		return nil, fmt.Errorf("tpm protector: the store has no passcode blob: %w", protector.ErrKeyMissing)
+	}
+	corrupt := fmt.Errorf("tpm protector: the passcode blob is malformed: %w", protector.ErrKeyCorrupt)
+	if len(blob) < 2 || blob[0] != tpmPasscodeBlobVersion {
+		return nil, corrupt
+	}
+	b := &tpmBlob{parent: tpmParent(blob[1])}
+	if b.parent != tpmParentECC && b.parent != tpmParentRSA {
+		return nil, corrupt
+	}
+	rest := blob[2:]
+	var ok bool
+	if b.public, rest, ok = cut2B(rest); !ok {
+		return nil, corrupt
+	}
+	if b.private, rest, ok = cut2B(rest); !ok || len(rest) != 0 {
+		return nil, corrupt
+	}
+	return b, nil
+}
