@@ -4,6 +4,7 @@ package tpm
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -188,5 +189,33 @@ func TestTPMCounterSurvivesRestart(t *testing.T) {
 	}
 	if got, err := p.IncrementCounter(ctx, s, blob); err != nil || got != v+1 {
 		t.Fatalf("IncrementCounter after the restart = %d, %v; want %d", got, err, v+1)
+	}
+}
+
+// TestTPMPasscodeAndCounterHung: with a TPM that accepts the connection
+// and never answers (swtpm stopped with SIGSTOP), UnsealPasscode and the
+// counter's calls return at their deadline with protector.ErrUnavailable.
+func TestTPMPasscodeAndCounterHung(t *testing.T) {
+	sim := servicetest.StartSWTPM(t)
+	ctx := servicetest.Ctx(t, time.Minute)
+	p := tpmProtector{}
+	s := protector.Scope{Dir: t.TempDir(), Store: "app:com.example.hung"}
+	auth := testAuth(t)
+	blob, _, err := p.BindPasscode(ctx, s, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := createTestCounter(t, p, s)
+	sim.Freeze()
+	defer sim.Thaw()
+	short := func() context.Context { return servicetest.Ctx(t, 300*time.Millisecond) }
+	if got, err := p.UnsealPasscode(short(), s, blob, auth); !errors.Is(err, protector.ErrUnavailable) || got != nil {
+		t.Fatalf("UnsealPasscode on a hung TPM = %x, %v; want protector.ErrUnavailable", got, err)
+	}
+	if _, err := p.ReadCounter(short(), s, counter); !errors.Is(err, protector.ErrUnavailable) {
+		t.Fatalf("ReadCounter on a hung TPM = %v; want protector.ErrUnavailable", err)
+	}
+	if _, err := p.IncrementCounter(short(), s, counter); !errors.Is(err, protector.ErrUnavailable) {
+		t.Fatalf("IncrementCounter on a hung TPM = %v; want protector.ErrUnavailable", err)
 	}
 }
