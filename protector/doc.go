@@ -6,9 +6,11 @@
 // Wrap returns, in its own database, and hands it back to Unwrap on Open.
 //
 // This package is the contract: the Protector interface and its optional
-// interfaces (Remover, Describer), the errors, the preference tiers, the
-// deadline helper for OS calls (CallOS), KEK sealing (SealUnderKEK), and
-// Set, the ordered set of protectors that "auto" chooses from. Each
+// interfaces (Remover, Describer; PasscodeBinder and Counter, which let
+// hardware count wrong passcodes and anchor a store against rollback),
+// the errors, the preference tiers, the deadline helper for OS calls
+// (CallOS), KEK sealing (SealUnderKEK), and Set, the ordered set of
+// protectors that "auto" chooses from. Each
 // built-in protector is a package of its own, with a New function:
 //
 //	protector/tpm            sealed to the TPM 2.0 (Linux)

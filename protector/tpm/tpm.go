@@ -169,6 +169,14 @@ func encryptedSession(srk *tpm2.CreatePrimaryResponse, pub *tpm2.TPMTPublic, dir
 
 // sealTPM seals data under parent and returns the sealed object.
 func sealTPM(t tpmConn, parent tpmParent, data []byte) (*tpmBlob, error) {
+	return sealObject(t, parent, sealedTemplate, nil, data)
+}
+
+// sealObject has the TPM create a sealed data object under parent, with
+// the public area template, the auth value auth (nil for none) and data
+// as its sensitive data. Both travel encrypted (EncryptIn: inSensitive
+// is the command's first parameter).
+func sealObject(t tpmConn, parent tpmParent, template tpm2.TPMTPublic, auth, data []byte) (*tpmBlob, error) {
 	srk, pub, err := primary(t, parent)
 	if err != nil {
 		return nil, err
@@ -182,10 +190,11 @@ func sealTPM(t tpmConn, parent tpmParent, data []byte) (*tpmBlob, error) {
 		},
 		InSensitive: tpm2.TPM2BSensitiveCreate{
 			Sensitive: &tpm2.TPMSSensitiveCreate{
-				Data: tpm2.NewTPMUSensitiveCreate(&tpm2.TPM2BSensitiveData{Buffer: data}),
+				UserAuth: tpm2.TPM2BAuth{Buffer: auth},
+				Data:     tpm2.NewTPMUSensitiveCreate(&tpm2.TPM2BSensitiveData{Buffer: data}),
 			},
 		},
-		InPublic: tpm2.New2B(sealedTemplate),
+		InPublic: tpm2.New2B(template),
 	}.Execute(t)
 	if err != nil {
 		return nil, err
@@ -201,6 +210,26 @@ func sealTPM(t tpmConn, parent tpmParent, data []byte) (*tpmBlob, error) {
 // A sealed object the TPM refuses to load or unseal (altered, made by
 // another TPM, or by this one before it was cleared) is protector.ErrKeyCorrupt.
 func unsealTPM(ctx context.Context, t tpmConn, where string, b *tpmBlob) ([]byte, error) {
+	kek, err := unsealObject(ctx, t, where, b, nil, func(err error) error {
+		return tpmErr(ctx, where, "unseal the sealed key", err, protector.ErrKeyCorrupt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(kek) != 32 {
+		clear(kek)
+		return nil, fmt.Errorf("tpm protector: the sealed object holds %d bytes, not a key: %w", len(kek), protector.ErrKeyCorrupt)
+	}
+	return kek, nil
+}
+
+// unsealObject loads the sealed object of b under its parent and unseals
+// it with auth (nil for none), in a session salted to the parent that
+// proves auth without sending it and encrypts the unsealed data on its way
+// back (EncryptOut). An object the TPM refuses to load is
+// protector.ErrKeyCorrupt; a refused TPM2_Unseal is handed to unsealErr,
+// which tells the caller's cases apart.
+func unsealObject(ctx context.Context, t tpmConn, where string, b *tpmBlob, auth []byte, unsealErr func(error) error) ([]byte, error) {
 	public, err := tpm2.Unmarshal[tpm2.TPM2BPublic](b.public)
 	if err != nil {
 		return nil, fmt.Errorf("tpm protector: the sealed object's public area does not parse: %w", protector.ErrKeyCorrupt)
@@ -228,18 +257,14 @@ func unsealTPM(ctx context.Context, t tpmConn, where string, b *tpmBlob) ([]byte
 		ItemHandle: tpm2.AuthHandle{
 			Handle: loaded.ObjectHandle,
 			Name:   loaded.Name,
-			Auth:   encryptedSession(srk, pub, tpm2.AESEncryption(128, tpm2.EncryptOut)),
+			Auth: tpm2.HMAC(tpm2.TPMAlgSHA256, 16, tpm2.Auth(auth),
+				tpm2.AESEncryption(128, tpm2.EncryptOut), tpm2.Salted(srk.ObjectHandle, *pub)),
 		},
 	}.Execute(t)
 	if err != nil {
-		return nil, tpmErr(ctx, where, "unseal the sealed key", err, protector.ErrKeyCorrupt)
+		return nil, unsealErr(err)
 	}
-	kek := rsp.OutData.Buffer
-	if len(kek) != 32 {
-		clear(kek)
-		return nil, fmt.Errorf("tpm protector: the sealed object holds %d bytes, not a key: %w", len(kek), protector.ErrKeyCorrupt)
-	}
-	return kek, nil
+	return rsp.OutData.Buffer, nil
 }
 
 // flush unloads a transient object. It is best effort: /dev/tpmrm0 flushes

@@ -65,7 +65,7 @@ func openTPM(ctx context.Context) (conn tpmConn, where string, err error) {
 	if err != nil {
 		return nil, where, tpmTransportErr(ctx, where, "open", err)
 	}
-	return conn, where, nil
+	return retryingConn{conn}, where, nil
 }
 
 // tpmTransportErr reports a failure to reach the TPM (not a refusal by
@@ -144,4 +144,34 @@ func (t *tcpTPM) Send(cmd []byte) ([]byte, error) {
 func (t *tcpTPM) Close() error {
 	t.stop()
 	return t.conn.Close()
+}
+
+// retryingConn resends a command that the TPM answered with TPM_RC_RETRY
+// or TPM_RC_YIELDED: it did not start the command and asks for it again,
+// unchanged (TPM 2.0 Part 2, 6.6.3). A TPM says RETRY, for one, on the
+// first use of an object that counts towards dictionary-attack lockout
+// after each startup, having first recorded in its NV memory that such an
+// object is in use. The TPM software stacks resend these commands too.
+type retryingConn struct{ tpmConn }
+
+// maxTPMRetries bounds the resends of one command; each obeys the
+// connection's deadline.
+const maxTPMRetries = 8
+
+const (
+	rcRetry   = 0x922 // TPM_RC_RETRY
+	rcYielded = 0x908 // TPM_RC_YIELDED
+)
+
+// Send implements tpmConn.
+func (c retryingConn) Send(cmd []byte) ([]byte, error) {
+	for try := 0; ; try++ {
+		rsp, err := c.tpmConn.Send(cmd)
+		if err != nil || len(rsp) < 10 || try == maxTPMRetries {
+			return rsp, err
+		}
+		if rc := binary.BigEndian.Uint32(rsp[6:10]); rc != rcRetry && rc != rcYielded {
+			return rsp, nil
+		}
+	}
 }
