@@ -43,6 +43,14 @@ func (s *Store) SetPasscode(ctx context.Context, old, new []byte) error {
 // 4 s, ... up to 15 minutes after the latest failure; the count is kept in
 // the store, so restarting the program does not reset it, and a right
 // passcode does.
+//
+// Every attempt counts, in every process: it is recorded before the
+// passcode key is derived, and attempts take turns, across goroutines and
+// processes. If ctx ends once the attempt is recorded, Unlock returns ctx's
+// error and gives no answer: the store stays locked even for the right
+// passcode, and the attempt stays counted. The count lives in the store's
+// file: it slows guessing through this API, not someone who can write the
+// file (docs/SECURITY.md).
 func (s *Store) Unlock(ctx context.Context, passcode []byte) error {
 	defer clear(passcode)
 	v, done, err := s.ownDB(ctx)

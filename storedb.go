@@ -40,6 +40,10 @@ type storeDB struct {
 	// changes, so that no write seals a value under a class key that a
 	// passcode change is removing.
 	writeMu sync.RWMutex
+
+	// attempts holds one token while a passcode attempt runs, so that the
+	// attempts of this process take turns (storedb_attempt.go).
+	attempts chan struct{}
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".

@@ -14,7 +14,7 @@ import (
 // openStoreDB opens the store kind:name in dir, creating it (with a new
 // device key wrapped by the chosen protector) if it does not exist.
 func openStoreDB(ctx context.Context, dir, kind, name, protectorName string) (_ *storeDB, err error) {
-	v := &storeDB{kind: kind, name: name, id: kind + ":" + name}
+	v := &storeDB{kind: kind, name: name, id: kind + ":" + name, attempts: make(chan struct{}, 1)}
 	path := storeFile(dir, kind, name)
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if err := fsutil.CheckPrivate(p); err != nil {

@@ -23,6 +23,9 @@ import (
 type clock struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
+	// recorded, if set, is called once an attempt is recorded, before its
+	// derivation: tests cancel attempts there.
+	recorded func()
 }
 
 var realClock = clock{now: time.Now, sleep: wait.For}
@@ -36,29 +39,36 @@ type passcodeState struct {
 }
 
 func (v *storeDB) readPasscodeState(ctx context.Context) (*passcodeState, error) {
-	st := &passcodeState{}
+	var st *passcodeState
 	err := v.db.View(ctx, func(tx *storage.Tx) error {
-		raw, err := tx.Meta(metaPasscode)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			p, err := passcode.Decode(raw)
-			if err != nil {
-				return fmt.Errorf("%w: %w", ErrCorrupt, err)
-			}
-			st.params, st.raw = &p, raw
-		}
-		if f, err := tx.Meta(metaFailures); err == nil {
-			st.failures = passcode.DecodeFailures(f)
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		st.wrapped, err = tx.ClassKeys()
+		var err error
+		st, err = readPasscodeStateTx(tx)
 		return err
 	})
 	return st, storageErr(err)
+}
+
+func readPasscodeStateTx(tx *storage.Tx) (*passcodeState, error) {
+	st := &passcodeState{}
+	raw, err := tx.Meta(metaPasscode)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		p, err := passcode.Decode(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		st.params, st.raw = &p, raw
+	}
+	if f, err := tx.Meta(metaFailures); err == nil {
+		st.failures = passcode.DecodeFailures(f)
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	st.wrapped, err = tx.ClassKeys()
+	return st, err
 }
 
 // passcodeKEK derives this store's passcode KEK from the passcode key pk
@@ -68,47 +78,8 @@ func (v *storeDB) passcodeKEK(pk []byte) []byte {
 	return keys.PasscodeKEK(v.device, pk, v.id)
 }
 
-// checkPasscode waits out the wrong-passcode delay, then unwraps the
-// passcode-protected class keys with p (the caller wipes them). A wrong
-// passcode is recorded and reported as ErrWrongPasscode.
-func (v *storeDB) checkPasscode(ctx context.Context, clk clock, st *passcodeState, p []byte) (map[Accessibility][]byte, error) {
-	if wait := st.failures.Wait(clk.now()); wait > 0 {
-		if err := clk.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("waiting %v after %d wrong passcodes: %w", wait.Round(time.Second), st.failures.Count, err)
-		}
-	}
-	got, err := v.unwrapClassKeys(st.wrapped, keys.WrapDevicePasscode, v.passcodeKEK(st.params.Key(p)))
-	if errors.Is(err, errWrongKEK) {
-		f := passcode.Failures{Count: st.failures.Count + 1, Last: clk.now()}
-		if err := v.db.Update(ctx, func(tx *storage.Tx) error { return tx.SetMeta(metaFailures, f.Encode()) }); err != nil {
-			return nil, storageErr(err)
-		}
-		if d := f.Delay(); d > 0 {
-			return nil, fmt.Errorf("%w (%d in a row: the next attempt waits %v)", ErrWrongPasscode, f.Count, d)
-		}
-		return nil, ErrWrongPasscode
-	}
-	if err != nil {
-		return nil, err
-	}
-	if st.failures.Count > 0 {
-		if err := v.db.Update(ctx, func(tx *storage.Tx) error { return tx.DeleteMeta(metaFailures) }); err != nil {
-			wipeKeys(got)
-			return nil, storageErr(err)
-		}
-	}
-	return got, nil
-}
-
 func (v *storeDB) unlock(ctx context.Context, clk clock, p []byte) error {
-	st, err := v.readPasscodeState(ctx)
-	if err != nil {
-		return err
-	}
-	if st.params == nil {
-		return ErrNoPasscode
-	}
-	got, err := v.checkPasscode(ctx, clk, st, p)
+	got, _, err := v.checkPasscode(ctx, clk, p)
 	if err != nil {
 		return err
 	}
@@ -142,10 +113,11 @@ func (v *storeDB) setPasscode(ctx context.Context, clk clock, cost passcode.Para
 	}
 	defer wipeKeys(rawKeys)
 	if st.params != nil {
-		withPasscode, err := v.checkPasscode(ctx, clk, st, old)
+		withPasscode, checked, err := v.checkPasscode(ctx, clk, old)
 		if err != nil {
 			return err
 		}
+		st = checked
 		for c, k := range withPasscode {
 			rawKeys[c] = k
 		}
