@@ -60,6 +60,7 @@ type storeDBState struct {
 	blob        []byte // the device key as the protector wrapped it
 	hasPasscode bool
 	wrapped     []storage.ClassKey
+	generation  uint64
 }
 
 // readState reads the store's keys; storage.ErrNotFound means the store
@@ -114,6 +115,9 @@ func (v *storeDB) readKeys(tx *storage.Tx) (*storeDBState, error) {
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
+	if st.generation, err = readGenerationTx(tx); err != nil {
+		return nil, err
+	}
 	st.wrapped, err = tx.ClassKeys()
 	return st, err
 }
@@ -141,7 +145,7 @@ func (v *storeDB) unwrapDevice(ctx context.Context, scope protector.Scope, st *s
 		v.wipe()
 		return err
 	}
-	v.classes.Store((&classSet{}).with(ciphers(deviceOnly), st.hasPasscode))
+	v.classes.Store((&classSet{generation: st.generation}).with(ciphers(deviceOnly), st.hasPasscode))
 	wipeKeys(deviceOnly)
 	return nil
 }
