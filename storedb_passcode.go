@@ -32,8 +32,8 @@ var realClock = clock{now: time.Now, sleep: wait.For}
 
 // passcodeState is what a store's database says about its passcode.
 type passcodeState struct {
-	params   *passcode.Params // nil when no passcode is set
-	raw      []byte           // the meta row as stored, to detect concurrent changes
+	params     *passcode.Params // nil when no passcode is set
+	raw        []byte           // the meta row as stored, to detect concurrent changes
 	failures   passcode.Failures
 	wrapped    []storage.ClassKey
 	generation uint64 // of the class keys (storedb_generation.go)
