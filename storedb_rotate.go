@@ -108,6 +108,11 @@ func (v *storeDB) reseal(tx *storage.Tx, current, fresh map[Accessibility][]byte
 	if progress != nil {
 		progress(0, total)
 	}
+	setter, err := tx.ValueSetter()
+	if err != nil {
+		return err
+	}
+	defer setter.Close()
 	done := 0
 	var after []byte
 	for {
@@ -141,7 +146,7 @@ func (v *storeDB) reseal(tx *storage.Tx, current, fresh map[Accessibility][]byte
 			}
 			sealed := record.Seal(na, pt, ad)
 			clear(pt)
-			if err := tx.SetItemValue(it.ID, sealed); err != nil {
+			if err := setter.Set(it.ID, sealed); err != nil {
 				return err
 			}
 			done++

@@ -1,6 +1,9 @@
 package storage
 
-import "errors"
+import (
+	"database/sql"
+	"errors"
+)
 
 // Re-sealing every item of some classes inside one transaction, for a
 // passcode change that gives those classes fresh keys: the rows are read
@@ -29,9 +32,25 @@ func (t *Tx) ItemsAfter(after []byte, limit int) ([]Item, error) {
 	return out, classify(rows.Err())
 }
 
-// SetItemValue replaces the sealed value of the item with this id.
-func (t *Tx) SetItemValue(id, value []byte) error {
-	res, err := t.tx.ExecContext(t.ctx, `UPDATE items SET value = ? WHERE id = ?`, value, id)
+// ValueSetter replaces sealed values inside one transaction, with one
+// prepared statement for all of them.
+type ValueSetter struct {
+	t    *Tx
+	stmt *sql.Stmt
+}
+
+// ValueSetter returns a setter for t; the caller closes it.
+func (t *Tx) ValueSetter() (*ValueSetter, error) {
+	stmt, err := t.tx.PrepareContext(t.ctx, `UPDATE items SET value = ? WHERE id = ?`)
+	if err != nil {
+		return nil, classify(err)
+	}
+	return &ValueSetter{t: t, stmt: stmt}, nil
+}
+
+// Set replaces the sealed value of the item with this id.
+func (s *ValueSetter) Set(id, value []byte) error {
+	res, err := s.stmt.ExecContext(s.t.ctx, value, id)
 	if err != nil {
 		return classify(err)
 	}
@@ -40,6 +59,9 @@ func (t *Tx) SetItemValue(id, value []byte) error {
 	}
 	return nil
 }
+
+// Close releases the prepared statement.
+func (s *ValueSetter) Close() { s.stmt.Close() }
 
 // CountItems returns how many items there are of each class.
 func (t *Tx) CountItems() (map[uint8]int, error) {
