@@ -301,7 +301,8 @@ func (imp *importer) put(ctx context.Context, it *exportfile.Item, class Accessi
 		return false, fmt.Errorf("%w: %q (service %q) has %d bytes, the limit is %d; raise Config.MaxValueBytes to import it",
 			ErrValueTooLarge, it.Key, it.Service, len(value), imp.s.cfg.maxValue)
 	}
-	aead, err := v.classKey(class)
+	cs := v.classes.Load()
+	aead, err := cs.key(class)
 	if errors.Is(err, ErrNoPasscode) {
 		return false, nil // WhenPasscodeSet needs a passcode here too
 	}
@@ -318,6 +319,17 @@ func (imp *importer) put(ctx context.Context, it *exportfile.Item, class Accessi
 			return false, storageErr(err)
 		}
 		imp.txs[v] = tx
+	}
+	if class.needsPasscode() {
+		// As SetItem: a key another process's passcode change replaced
+		// must not seal anything (storedb_generation.go).
+		ok, err := tx.Holds(generationCond(cs.generation))
+		if err != nil {
+			return false, storageErr(err)
+		}
+		if !ok {
+			return false, fmt.Errorf("%w: the passcode of %s changed during the import; unlock and import again", ErrLocked, v.describe())
+		}
 	}
 	return true, storageErr(tx.PutItem(v.item(it.Service, it.Key, class, aead, value)))
 }

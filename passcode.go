@@ -11,7 +11,12 @@ import (
 // returns.
 //
 // Setting or changing a passcode leaves the store unlocked: its owner just
-// proved it. Changing it re-wraps the class keys and touches no item.
+// proved it. Setting, changing or removing it gives the passcode classes
+// fresh keys and re-seals their items (SetPasscodeWithProgress). Other
+// Store handles of the store, in this process or others, then hold stale
+// keys: their writes of those classes fail with ErrLocked (or ErrNoPasscode
+// for WhenPasscodeSetThisDeviceOnly once the passcode is gone) and write
+// nothing, until they Unlock with the new passcode.
 // Removing it deletes every WhenPasscodeSetThisDeviceOnly item, as Expo's
 // SecureStore SDK 38 documentation says. A wrong old passcode fails with
 // ErrWrongPasscode and counts towards the wrong-passcode delay (see
@@ -21,6 +26,18 @@ import (
 // several apps share, have no passcode: their WhenPasscodeSetThisDeviceOnly
 // items fail with ErrNoPasscode and their other classes stay readable.
 func (s *Store) SetPasscode(ctx context.Context, old, new []byte) error {
+	return s.SetPasscodeWithProgress(ctx, old, new, nil)
+}
+
+// SetPasscodeWithProgress is SetPasscode that reports its progress: it
+// calls progress (if not nil) with how many of the items it re-seals are
+// done, from the goroutine that called it. Setting, changing or removing a
+// passcode gives every class but Always and AlwaysThisDeviceOnly fresh keys
+// and re-seals their items under them, in the one transaction that changes
+// the passcode: a copy of the store from before the change cannot read any
+// item written after it. That is one open and one seal per item: seconds at
+// 100,000 items (docs/BENCHMARKS.md).
+func (s *Store) SetPasscodeWithProgress(ctx context.Context, old, new []byte, progress func(done, total int)) error {
 	defer clear(old)
 	defer clear(new)
 	v, done, err := s.ownDB(ctx)
@@ -28,7 +45,7 @@ func (s *Store) SetPasscode(ctx context.Context, old, new []byte) error {
 		return fmt.Errorf("securestore: set passcode: %w", err)
 	}
 	defer done()
-	if err := v.setPasscode(ctx, s.clock, s.cfg.costs.passcode, old, new); err != nil {
+	if err := v.setPasscode(ctx, s.clock, s.cfg.costs.passcode, old, new, progress); err != nil {
 		return fmt.Errorf("securestore: set passcode of %s: %w", v.describe(), err)
 	}
 	return nil
@@ -43,6 +60,14 @@ func (s *Store) SetPasscode(ctx context.Context, old, new []byte) error {
 // 4 s, ... up to 15 minutes after the latest failure; the count is kept in
 // the store, so restarting the program does not reset it, and a right
 // passcode does.
+//
+// Every attempt counts, in every process: it is recorded before the
+// passcode key is derived, and attempts take turns, across goroutines and
+// processes. If ctx ends once the attempt is recorded, Unlock returns ctx's
+// error and gives no answer: the store stays locked even for the right
+// passcode, and the attempt stays counted. The count lives in the store's
+// file: it slows guessing through this API, not someone who can write the
+// file (docs/SECURITY.md).
 func (s *Store) Unlock(ctx context.Context, passcode []byte) error {
 	defer clear(passcode)
 	v, done, err := s.ownDB(ctx)

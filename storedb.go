@@ -40,6 +40,10 @@ type storeDB struct {
 	// changes, so that no write seals a value under a class key that a
 	// passcode change is removing.
 	writeMu sync.RWMutex
+
+	// attempts holds one token while a passcode attempt runs, so that the
+	// attempts of this process take turns (storedb_attempt.go).
+	attempts chan struct{}
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".
@@ -67,27 +71,62 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 	if err != nil {
 		return "", storageErr(err)
 	}
-	aead, err := v.classKey(Accessibility(class))
-	if err != nil {
-		return "", err
+	for retried := false; ; retried = true {
+		cs := v.classes.Load()
+		aead, err := cs.key(Accessibility(class))
+		if err != nil {
+			return "", err
+		}
+		pt, err := record.Open(aead, blob, record.ItemAD(v.id, service, key, class))
+		if err == nil {
+			s := string(pt)
+			clear(pt)
+			return s, nil
+		}
+		// A value that does not authenticate may be one re-sealed by a
+		// passcode change this handle has not seen: check the generation
+		// now, off the fast path.
+		if retried || !Accessibility(class).needsPasscode() {
+			return "", fmt.Errorf("%w: the value does not authenticate", ErrCorrupt)
+		}
+		if g, err := v.currentGeneration(ctx); err != nil || g == cs.generation {
+			return "", fmt.Errorf("%w: the value does not authenticate", ErrCorrupt)
+		}
+		if err := v.refreshKeys(ctx, cs); err != nil {
+			return "", err
+		}
+		if class, blob, err = v.db.Get(ctx, id); err != nil {
+			return "", storageErr(err)
+		}
 	}
-	pt, err := record.Open(aead, blob, record.ItemAD(v.id, service, key, class))
-	if err != nil {
-		return "", fmt.Errorf("%w: the value does not authenticate", ErrCorrupt)
-	}
-	s := string(pt)
-	clear(pt)
-	return s, nil
 }
 
 func (v *storeDB) set(ctx context.Context, service, key string, class Accessibility, value string) error {
 	v.writeMu.RLock()
 	defer v.writeMu.RUnlock()
-	aead, err := v.classKey(class)
-	if err != nil {
-		return err
+	for retried := false; ; retried = true {
+		cs := v.classes.Load()
+		aead, err := cs.key(class)
+		if err != nil {
+			return err
+		}
+		it := v.item(service, key, class, aead, []byte(value))
+		if !class.needsPasscode() {
+			return storageErr(v.db.Put(ctx, it))
+		}
+		// Sealed under a key of cs's generation: commit only while that
+		// generation is current (storedb_generation.go).
+		err = v.db.PutIf(ctx, it, generationCond(cs.generation))
+		if !errors.Is(err, storage.ErrCondFailed) {
+			return storageErr(err)
+		}
+		if retried {
+			return fmt.Errorf("%w: the store's keys changed twice during one write", ErrLocked)
+		}
+		if err := v.refreshKeys(ctx, cs); err != nil {
+			return err
+		}
 	}
-	return storageErr(v.db.Put(ctx, v.item(service, key, class, aead, []byte(value))))
 }
 
 // item seals one item for storage: its index id, service tag, sealed name

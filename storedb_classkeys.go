@@ -16,6 +16,7 @@ import (
 type classSet struct {
 	aead        [numClasses]cipher.AEAD // nil where the key is not available
 	hasPasscode bool
+	generation  uint64 // of the keys (storedb_generation.go)
 }
 
 // key returns the cipher of class c, or why it is not available.

@@ -14,7 +14,7 @@ import (
 // openStoreDB opens the store kind:name in dir, creating it (with a new
 // device key wrapped by the chosen protector) if it does not exist.
 func openStoreDB(ctx context.Context, dir, kind, name, protectorName string) (_ *storeDB, err error) {
-	v := &storeDB{kind: kind, name: name, id: kind + ":" + name}
+	v := &storeDB{kind: kind, name: name, id: kind + ":" + name, attempts: make(chan struct{}, 1)}
 	path := storeFile(dir, kind, name)
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if err := fsutil.CheckPrivate(p); err != nil {
@@ -60,6 +60,7 @@ type storeDBState struct {
 	blob        []byte // the device key as the protector wrapped it
 	hasPasscode bool
 	wrapped     []storage.ClassKey
+	generation  uint64
 }
 
 // readState reads the store's keys; storage.ErrNotFound means the store
@@ -114,6 +115,9 @@ func (v *storeDB) readKeys(tx *storage.Tx) (*storeDBState, error) {
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
+	if st.generation, err = readGenerationTx(tx); err != nil {
+		return nil, err
+	}
 	st.wrapped, err = tx.ClassKeys()
 	return st, err
 }
@@ -141,7 +145,7 @@ func (v *storeDB) unwrapDevice(ctx context.Context, scope protector.Scope, st *s
 		v.wipe()
 		return err
 	}
-	v.classes.Store((&classSet{}).with(ciphers(deviceOnly), st.hasPasscode))
+	v.classes.Store((&classSet{generation: st.generation}).with(ciphers(deviceOnly), st.hasPasscode))
 	wipeKeys(deviceOnly)
 	return nil
 }

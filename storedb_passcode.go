@@ -23,42 +23,67 @@ import (
 type clock struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
+	// recorded, if set, is called once an attempt is recorded, before its
+	// derivation: tests cancel attempts there.
+	recorded func()
 }
 
 var realClock = clock{now: time.Now, sleep: wait.For}
 
 // passcodeState is what a store's database says about its passcode.
 type passcodeState struct {
-	params   *passcode.Params // nil when no passcode is set
-	raw      []byte           // the meta row as stored, to detect concurrent changes
-	failures passcode.Failures
-	wrapped  []storage.ClassKey
+	params     *passcode.Params // nil when no passcode is set
+	raw        []byte           // the meta row as stored, to detect concurrent changes
+	failures   passcode.Failures
+	wrapped    []storage.ClassKey
+	generation uint64 // of the class keys (storedb_generation.go)
 }
 
 func (v *storeDB) readPasscodeState(ctx context.Context) (*passcodeState, error) {
-	st := &passcodeState{}
+	var st *passcodeState
 	err := v.db.View(ctx, func(tx *storage.Tx) error {
-		raw, err := tx.Meta(metaPasscode)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			p, err := passcode.Decode(raw)
-			if err != nil {
-				return fmt.Errorf("%w: %w", ErrCorrupt, err)
-			}
-			st.params, st.raw = &p, raw
-		}
-		if f, err := tx.Meta(metaFailures); err == nil {
-			st.failures = passcode.DecodeFailures(f)
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		st.wrapped, err = tx.ClassKeys()
+		var err error
+		st, err = readPasscodeStateTx(tx)
 		return err
 	})
 	return st, storageErr(err)
+}
+
+func readPasscodeStateTx(tx *storage.Tx) (*passcodeState, error) {
+	st := &passcodeState{}
+	raw, err := tx.Meta(metaPasscode)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		p, err := passcode.Decode(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		st.params, st.raw = &p, raw
+	}
+	if f, err := tx.Meta(metaFailures); err == nil {
+		st.failures = passcode.DecodeFailures(f)
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	if st.generation, err = readGenerationTx(tx); err != nil {
+		return nil, err
+	}
+	st.wrapped, err = tx.ClassKeys()
+	return st, err
+}
+
+// deviceClassSet is the class set of st that the device key alone gives:
+// the classes wrapped under the device key, none of the passcode ones.
+func (v *storeDB) deviceClassSet(st *passcodeState) (*classSet, error) {
+	device, err := v.unwrapClassKeys(st.wrapped, keys.WrapDevice, v.deviceKEK())
+	if err != nil {
+		return nil, err
+	}
+	defer wipeKeys(device)
+	return (&classSet{generation: st.generation}).with(ciphers(device), st.params != nil), nil
 }
 
 // passcodeKEK derives this store's passcode KEK from the passcode key pk
@@ -68,52 +93,17 @@ func (v *storeDB) passcodeKEK(pk []byte) []byte {
 	return keys.PasscodeKEK(v.device, pk, v.id)
 }
 
-// checkPasscode waits out the wrong-passcode delay, then unwraps the
-// passcode-protected class keys with p (the caller wipes them). A wrong
-// passcode is recorded and reported as ErrWrongPasscode.
-func (v *storeDB) checkPasscode(ctx context.Context, clk clock, st *passcodeState, p []byte) (map[Accessibility][]byte, error) {
-	if wait := st.failures.Wait(clk.now()); wait > 0 {
-		if err := clk.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("waiting %v after %d wrong passcodes: %w", wait.Round(time.Second), st.failures.Count, err)
-		}
-	}
-	got, err := v.unwrapClassKeys(st.wrapped, keys.WrapDevicePasscode, v.passcodeKEK(st.params.Key(p)))
-	if errors.Is(err, errWrongKEK) {
-		f := passcode.Failures{Count: st.failures.Count + 1, Last: clk.now()}
-		if err := v.db.Update(ctx, func(tx *storage.Tx) error { return tx.SetMeta(metaFailures, f.Encode()) }); err != nil {
-			return nil, storageErr(err)
-		}
-		if d := f.Delay(); d > 0 {
-			return nil, fmt.Errorf("%w (%d in a row: the next attempt waits %v)", ErrWrongPasscode, f.Count, d)
-		}
-		return nil, ErrWrongPasscode
-	}
-	if err != nil {
-		return nil, err
-	}
-	if st.failures.Count > 0 {
-		if err := v.db.Update(ctx, func(tx *storage.Tx) error { return tx.DeleteMeta(metaFailures) }); err != nil {
-			wipeKeys(got)
-			return nil, storageErr(err)
-		}
-	}
-	return got, nil
-}
-
 func (v *storeDB) unlock(ctx context.Context, clk clock, p []byte) error {
-	st, err := v.readPasscodeState(ctx)
-	if err != nil {
-		return err
-	}
-	if st.params == nil {
-		return ErrNoPasscode
-	}
-	got, err := v.checkPasscode(ctx, clk, st, p)
+	got, st, err := v.checkPasscode(ctx, clk, p)
 	if err != nil {
 		return err
 	}
 	defer wipeKeys(got)
-	v.classes.Store(v.classes.Load().with(ciphers(got), true))
+	next, err := v.deviceClassSet(st)
+	if err != nil {
+		return err
+	}
+	v.classes.Store(next.with(ciphers(got), true))
 	return nil
 }
 
@@ -121,9 +111,10 @@ func (v *storeDB) lock() {
 	v.classes.Store(v.classes.Load().lockedCopy())
 }
 
-// setPasscode implements Store.SetPasscode: it checks old, then re-wraps
-// the class keys for new, derived at cost, in one transaction.
-func (v *storeDB) setPasscode(ctx context.Context, clk clock, cost passcode.Params, old, new []byte) error {
+// setPasscode implements Store.SetPasscode: it checks old, then gives the
+// passcode classes fresh keys, re-seals their items, and wraps the new keys
+// for new (derived at cost), all in one transaction (storedb_rotate.go).
+func (v *storeDB) setPasscode(ctx context.Context, clk clock, cost passcode.Params, old, new []byte, progress func(done, total int)) error {
 	st, err := v.readPasscodeState(ctx)
 	if err != nil {
 		return err
@@ -134,40 +125,46 @@ func (v *storeDB) setPasscode(ctx context.Context, clk clock, cost passcode.Para
 	if st.params == nil && len(new) == 0 {
 		return nil // nothing to remove
 	}
-	// Every class key in clear: those the device key wraps, and those the
-	// old passcode wraps.
-	rawKeys, err := v.unwrapClassKeys(st.wrapped, keys.WrapDevice, v.deviceKEK())
-	if err != nil {
-		return err
-	}
-	defer wipeKeys(rawKeys)
+	var withPasscode map[Accessibility][]byte
 	if st.params != nil {
-		withPasscode, err := v.checkPasscode(ctx, clk, st, old)
-		if err != nil {
+		if withPasscode, st, err = v.checkPasscode(ctx, clk, old); err != nil {
 			return err
 		}
-		for c, k := range withPasscode {
-			rawKeys[c] = k
-		}
+		defer wipeKeys(withPasscode)
 	}
+	// The new wrapping: the new passcode's KEK, derived before the write
+	// lock is taken, or the device key's when the passcode goes.
+	w := newWrapping{wrapping: keys.WrapDevice}
+	if len(new) > 0 {
+		params := passcode.New(cost)
+		w = newWrapping{params: &params, wrapping: keys.WrapDevicePasscode, kek: v.passcodeKEK(params.Key(new))}
+	} else {
+		w.kek = v.deviceKEK()
+	}
+	defer keys.Wipe(w.kek)
 
-	// Hold off item writes in this process while keys change under them.
+	// Hold off item writes in this process while keys change under them;
+	// other processes' writes fail on the generation (storedb_generation.go).
 	v.writeMu.Lock()
 	defer v.writeMu.Unlock()
 	var next *classSet
 	err = v.db.Update(ctx, func(tx *storage.Tx) error {
-		raw, err := tx.Meta(metaPasscode)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		now, err := readPasscodeStateTx(tx)
+		if err != nil {
 			return err
 		}
-		if !bytes.Equal(raw, st.raw) {
+		if !bytes.Equal(now.raw, st.raw) || now.generation != st.generation {
 			return errors.New("another process changed the passcode meanwhile; try again")
 		}
-		if len(new) == 0 {
-			next, err = v.removePasscode(tx, rawKeys)
-		} else {
-			next, err = v.wrapForPasscode(tx, rawKeys, new, cost)
+		current, err := v.unwrapClassKeys(now.wrapped, keys.WrapDevice, v.deviceKEK())
+		if err != nil {
+			return err
 		}
+		defer wipeKeys(current)
+		for c, k := range withPasscode {
+			current[c] = bytes.Clone(k)
+		}
+		next, err = v.rotate(tx, now, current, w, progress)
 		return err
 	})
 	if err != nil {
@@ -177,49 +174,9 @@ func (v *storeDB) setPasscode(ctx context.Context, clk clock, cost passcode.Para
 	return nil
 }
 
-// wrapForPasscode re-wraps every passcode class key under the new
-// passcode (creating WhenPasscodeSetThisDeviceOnly's on first set) and
-// records the passcode's parameters (cost with a fresh salt). It returns
-// the unlocked class set.
-func (v *storeDB) wrapForPasscode(tx *storage.Tx, raw map[Accessibility][]byte, p []byte, cost passcode.Params) (*classSet, error) {
-	if raw[WhenPasscodeSetThisDeviceOnly] == nil {
-		raw[WhenPasscodeSetThisDeviceOnly] = keys.New()
-	}
-	params := passcode.New(cost)
-	if err := rewrap(tx, v.id, raw, keys.WrapDevicePasscode, v.passcodeKEK(params.Key(p))); err != nil {
-		return nil, err
-	}
-	if err := tx.SetMeta(metaPasscode, params.Encode()); err != nil {
-		return nil, err
-	}
-	return (&classSet{}).with(ciphers(raw), true), tx.DeleteMeta(metaFailures)
-}
-
-// removePasscode re-wraps the passcode class keys under the device key
-// alone, and destroys WhenPasscodeSetThisDeviceOnly's key and items.
-func (v *storeDB) removePasscode(tx *storage.Tx, raw map[Accessibility][]byte) (*classSet, error) {
-	keys.Wipe(raw[WhenPasscodeSetThisDeviceOnly])
-	delete(raw, WhenPasscodeSetThisDeviceOnly)
-	if err := rewrap(tx, v.id, raw, keys.WrapDevice, v.deviceKEK()); err != nil {
-		return nil, err
-	}
-	if err := tx.DeleteClassKey(uint8(WhenPasscodeSetThisDeviceOnly)); err != nil {
-		return nil, err
-	}
-	if _, err := tx.DeleteClass(uint8(WhenPasscodeSetThisDeviceOnly)); err != nil {
-		return nil, err
-	}
-	if err := tx.DeleteMeta(metaPasscode); err != nil {
-		return nil, err
-	}
-	return (&classSet{}).with(ciphers(raw), false), tx.DeleteMeta(metaFailures)
-}
-
-// rewrap stores, wrapped under kek (which it wipes), the key of every class
-// in raw that a passcode protects. The Always classes keep their device
-// wrapping.
+// rewrap stores, wrapped under kek, the key of every class in raw that a
+// passcode protects. The Always classes keep their device wrapping.
 func rewrap(tx *storage.Tx, store string, raw map[Accessibility][]byte, wrapping uint8, kek []byte) error {
-	defer keys.Wipe(kek)
 	for c, ck := range raw {
 		if !c.needsPasscode() {
 			continue

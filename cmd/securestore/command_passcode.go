@@ -82,7 +82,7 @@ func (inv *invocation) setPasscode(ctx context.Context, s *securestore.Store, ha
 	if err != nil {
 		return err
 	}
-	return s.SetPasscode(ctx, nil, newPasscode) // wipes newPasscode
+	return inv.rekey(ctx, s, nil, newPasscode) // wipes newPasscode
 }
 
 func (inv *invocation) changePasscode(ctx context.Context, s *securestore.Store, hasPasscode bool) error {
@@ -105,7 +105,7 @@ func (inv *invocation) changePasscode(ctx context.Context, s *securestore.Store,
 		clear(current)
 		return err
 	}
-	return s.SetPasscode(ctx, current, newPasscode) // wipes both
+	return inv.rekey(ctx, s, current, newPasscode) // wipes both
 }
 
 func (inv *invocation) removePasscode(ctx context.Context, s *securestore.Store, hasPasscode bool) error {
@@ -116,7 +116,7 @@ func (inv *invocation) removePasscode(ctx context.Context, s *securestore.Store,
 	if err != nil {
 		return err
 	}
-	return s.SetPasscode(ctx, current, nil) // wipes current
+	return inv.rekey(ctx, s, current, nil) // wipes current
 }
 
 // newPasscode asks for a new passcode: twice at the terminal, once from
@@ -136,4 +136,20 @@ func (inv *invocation) newPasscode() secretPrompt {
 func (inv *invocation) noPasscode(action string) error {
 	return fmt.Errorf("passcode %s: %w for app %q; set one with 'securestore passcode set'",
 		action, securestore.ErrNoPasscode, inv.app())
+}
+
+// rekey sets, changes or removes the passcode (old and new as for
+// Store.SetPasscode, which wipes them), showing on a terminal how many of
+// the items it re-seals under fresh keys are done.
+func (inv *invocation) rekey(ctx context.Context, s *securestore.Store, old, new []byte) error {
+	total, last := 0, 0
+	progress := newProgressLine(inv.stderr, func(done int64) string {
+		return fmt.Sprintf("re-sealing items under fresh keys: %d of %d", done, total)
+	})
+	defer progress.finish()
+	return s.SetPasscodeWithProgress(ctx, old, new, func(done, t int) {
+		total = t
+		progress.add(done - last)
+		last = done
+	})
 }

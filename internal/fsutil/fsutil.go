@@ -26,9 +26,28 @@ func (e *PermissionError) Error() string {
 
 // MkdirPrivate creates dir (and missing parents) with mode 0700 and checks
 // that the result is private.
+// Every directory it creates is synced into its parent, so that a power
+// cut cannot lose the store's directory after its first write was
+// acknowledged.
 func MkdirPrivate(dir string) error {
+	// The directories that do not exist yet, innermost first.
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		created = append(created, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
+	}
+	for _, d := range created {
+		if err := syncDir(filepath.Dir(d)); err != nil {
+			return fmt.Errorf("sync the new directory %s into its parent: %w", d, err)
+		}
 	}
 	return CheckPrivate(dir)
 }
@@ -129,3 +148,6 @@ func ReadFile(path string) ([]byte, error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// syncDir is SyncDir; tests record its calls.
+var syncDir = SyncDir

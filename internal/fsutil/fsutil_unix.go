@@ -22,8 +22,11 @@ func checkPrivate(path string, fi fs.FileInfo) error {
 			Fix:    fmt.Sprintf("chmod %s %s", want, path),
 		}
 	}
+	// Another owner is refused for every uid, root's too, as ssh's
+	// StrictModes does: root (sudo keeping HOME, a root daemon) writing
+	// into a user's store would leave the user reading root's values.
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		if uid := os.Geteuid(); int(st.Uid) != uid && uid != 0 {
+		if uid := os.Geteuid(); int(st.Uid) != uid {
 			return &PermissionError{
 				Path:   path,
 				Reason: fmt.Sprintf("it belongs to uid %d, not to you (uid %d)", st.Uid, uid),

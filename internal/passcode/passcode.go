@@ -131,9 +131,13 @@ func (f Failures) Encode() []byte {
 }
 
 // DecodeFailures parses Encode's output. A damaged record reads as many
-// failures, so that tampering cannot reset the delay to zero; its time is
-// unknown, so the next attempt goes ahead and its failure restarts the
-// clock at MaxDelay.
+// failures, so that garbling it does not shorten the delay; its time is
+// unknown, so the next attempt goes ahead and restarts the clock at
+// MaxDelay. Deleting the record does reset the count: the delay slows
+// guessing through the API only. Whoever can write the store's file can
+// reset it (and, with the file protector, guess offline anyway); only a
+// protector that counts in hardware (the TPM's dictionary-attack
+// protection) counts where no file edit reaches.
 func DecodeFailures(b []byte) Failures {
 	if len(b) != 12 {
 		return Failures{Count: freeAttempts + 20, Last: time.Time{}}

@@ -18,6 +18,8 @@ type op struct {
 	ctx  context.Context
 	put  *Item
 	id   []byte
+	cond *Cond // if set, the op applies only if it holds (cond.go)
+	skip error // why the op was left out of its batch's commit
 	done chan error
 }
 
@@ -150,6 +152,10 @@ func (w *writer) commit(batch []*op) {
 	}
 	err := w.apply(live)
 	for _, o := range live {
+		if err == nil && o.skip != nil {
+			o.done <- o.skip
+			continue
+		}
 		o.done <- err
 	}
 }
@@ -163,6 +169,17 @@ func (w *writer) apply(batch []*op) error {
 	}
 	for _, o := range batch {
 		var err error
+		if o.cond != nil {
+			ok, err := w.holds(ctx, o.cond)
+			if err != nil {
+				w.abort()
+				return classify(err)
+			}
+			if !ok {
+				o.skip = ErrCondFailed
+				continue
+			}
+		}
 		if o.put != nil {
 			it := o.put
 			_, err = w.upsert.ExecContext(ctx, it.ID, it.Svc, it.Class, it.Name, it.Value)

@@ -86,6 +86,13 @@ func (h *Helper) wrap(err error) error {
 
 // Get writes the best match for want to w, or nothing when none matches.
 func (h *Helper) Get(ctx context.Context, want *Credential, w io.Writer) error {
+	if !want.Protocol.Present || !want.Host.Present && !want.Path.Present {
+		// A request that names no protocol, or no host nor path, would
+		// match every credential; git's own helpers answer it with
+		// nothing since CVE-2020-11008, where a crafted URL made git ask
+		// just that and send the answer to another host.
+		return nil
+	}
 	found, err := h.find(ctx, want, false)
 	if err != nil || len(found) == 0 {
 		return err

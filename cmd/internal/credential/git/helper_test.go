@@ -112,8 +112,8 @@ func TestHelperMatching(t *testing.T) {
 		{"protocol=https\nhost=EXAMPLE.com:8443\n", ""},
 		// A request with a path does not match a credential without one.
 		{"protocol=http\nhost=example.com\npath=x\n", ""},
-		// Only the host: any protocol.
-		{"host=example.com\nusername=u\npath=org/a.git\n", "username=u\npassword=path-a\n"},
+		// No protocol: nothing (CVE-2020-11008; TestHelperGetNeedsProtocolAndHost).
+		{"host=example.com\nusername=u\npath=org/a.git\n", ""},
 	}
 	for _, tt := range tests {
 		if got := get(t, h, tt.req); got != tt.want {
@@ -262,4 +262,20 @@ func TestHelperTooLarge(t *testing.T) {
 		}
 	}
 	t.Fatal("no password fits")
+}
+
+// TestHelperGetNeedsProtocolAndHost: a request without protocol, or without
+// host and path, or an empty one, is answered with nothing, as git's own
+// helpers do since CVE-2020-11008; with both, the credential is found.
+func TestHelperGetNeedsProtocolAndHost(t *testing.T) {
+	h := testHelper(t)
+	store(t, h, "protocol=https\nhost=example.com\nusername=alice\npassword=secret\n")
+	for _, req := range []string{"", "host=example.com\n", "protocol=https\n", "username=alice\n"} {
+		if got := get(t, h, req); got != "" {
+			t.Errorf("get %q answered %q", req, got)
+		}
+	}
+	if got := get(t, h, "protocol=https\nhost=example.com\n"); !strings.Contains(got, "password=secret") {
+		t.Fatalf("get with protocol and host answered %q", got)
+	}
 }
