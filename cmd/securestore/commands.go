@@ -58,6 +58,7 @@ var commands = []*command{
 	importGitCredentialsCommand,
 	importDockerConfigCommand,
 	runCommand,
+	importKeyringCommand,
 }
 
 // lookupCommand returns the command called name, or nil.
