@@ -83,7 +83,8 @@ type keyringSource interface {
 
 // importEntry is one item to move.
 type importEntry struct {
-	item    keyringItem
+	item    keyringItem // import-keyring's original
+	service string      // "" for the service of storeAll's opts
 	key     string
 	value   string
 	existed bool // the store held this value under key before the run
@@ -207,27 +208,34 @@ func (o *keyringImport) keyAttributeNames() string {
 // storeAll stores every entry and reads each back. On any failure it
 // deletes the items it added, so that the store is as it was, and
 // refuses before writing anything when the store holds another value
-// under one of the keys.
-func storeAll(ctx context.Context, s *securestore.Store, opts *securestore.Options, entries []importEntry) (err error) {
+// under one of the keys. It is shared by the import commands.
+func storeAll(ctx context.Context, s *securestore.Store, base *securestore.Options, entries []importEntry) (err error) {
+	optsOf := func(e importEntry) *securestore.Options {
+		opts := *base
+		if e.service != "" {
+			opts.KeychainService = e.service
+		}
+		return &opts
+	}
 	for i := range entries {
-		old, err := s.GetItem(ctx, entries[i].key, opts)
+		old, err := s.GetItem(ctx, entries[i].key, optsOf(entries[i]))
 		switch {
 		case errors.Is(err, securestore.ErrNotFound):
 		case err != nil:
 			return err
 		case old != entries[i].value:
-			return fmt.Errorf("the store already holds another value under key %q", entries[i].key)
+			return fmt.Errorf("the store already holds another value under key %q of service %q", entries[i].key, optsOf(entries[i]).KeychainService)
 		default:
 			entries[i].existed = true
 		}
 	}
-	var added []string
+	var added []importEntry
 	defer func() {
 		if err == nil {
 			return
 		}
-		for _, key := range added {
-			if derr := s.DeleteItem(ctx, key, opts); derr != nil {
+		for _, e := range added {
+			if derr := s.DeleteItem(ctx, e.key, optsOf(e)); derr != nil {
 				err = fmt.Errorf("%w; and removing the items added so far failed: %v", err, derr)
 				return
 			}
@@ -237,13 +245,13 @@ func storeAll(ctx context.Context, s *securestore.Store, opts *securestore.Optio
 		if e.existed {
 			continue
 		}
-		if err := s.SetItem(ctx, e.key, e.value, opts); err != nil {
+		if err := s.SetItem(ctx, e.key, e.value, optsOf(e)); err != nil {
 			return fmt.Errorf("storing key %q: %w", e.key, err)
 		}
-		added = append(added, e.key)
+		added = append(added, e)
 	}
 	for _, e := range entries {
-		got, err := s.GetItem(ctx, e.key, opts)
+		got, err := s.GetItem(ctx, e.key, optsOf(e))
 		if err != nil {
 			return fmt.Errorf("reading key %q back: %w", e.key, err)
 		}

@@ -59,6 +59,7 @@ var commands = []*command{
 	importDockerConfigCommand,
 	runCommand,
 	importKeyringCommand,
+	importPassCommand,
 }
 
 // lookupCommand returns the command called name, or nil.
