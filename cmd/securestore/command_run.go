@@ -58,7 +58,8 @@ the secret and can write it elsewhere or transformed.
 
 SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on to CMD. run exits with
 CMD's exit status, or 128 plus the signal's number when a signal ended
-CMD, as shells report it.`,
+CMD, as shells report it; with 4 when CMD cannot be started. The file
+descriptor of --passcode-fd is not passed on to CMD.`,
 	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
 		var noMasking bool
 		fs.BoolVar(&noMasking, "no-masking", false, "let CMD write to standard output and error directly, without masking the secrets")
@@ -87,6 +88,13 @@ func runRun(ctx context.Context, inv *invocation, args []string, noMasking bool)
 	env, secrets, err := inv.resolveEnv(ctx, os.Environ())
 	if err != nil {
 		return err
+	}
+	// The passcode's file descriptor may hold more lines; they are not
+	// CMD's to read.
+	for fd := range inv.secrets.fds {
+		if fd > 2 {
+			closeOnExec(fd)
+		}
 	}
 	cmd := exec.Command(path, args[1:]...)
 	cmd.Args[0] = args[0]
