@@ -79,6 +79,11 @@ func (e *childExitError) Error() string {
 }
 
 func runRun(ctx context.Context, inv *invocation, args []string, noMasking bool) error {
+	// A reference names its service, and run sets nothing: these flags
+	// would be silently ignored.
+	if inv.global.service != "" || inv.global.accessible.name != "" {
+		return &usageError{command: "run", msg: "--service and --accessible do not apply: each reference names its service"}
+	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		// A program that is not there is caught before any store is
