@@ -23,6 +23,8 @@ type command struct {
 	// extraArgsHint replaces "want only KEY" in the message for too many
 	// arguments, when there is more helpful advice.
 	extraArgsHint string
+	// moreArgs lets any number of arguments follow args (run's CMD [ARG...]).
+	moreArgs bool
 	// setup defines the command's own flags on fs (the global flags are
 	// there already) and returns the function that runs the command with
 	// their values. --passcode-fd and --passphrase-fd go into inv.secrets,
@@ -55,6 +57,9 @@ var commands = []*command{
 	migrateCommand,
 	importGitCredentialsCommand,
 	importDockerConfigCommand,
+	runCommand,
+	importKeyringCommand,
+	importPassCommand,
 }
 
 // lookupCommand returns the command called name, or nil.
@@ -75,6 +80,9 @@ func (c *command) usageLine() string {
 // argNames are the names of the positional arguments for the help: the
 // actions ("set|change|remove") stand for the first.
 func (c *command) argNames() []string {
+	if c.moreArgs {
+		return append(slices.Clone(c.args), "[ARG...]")
+	}
 	if len(c.actions) == 0 {
 		return c.args
 	}
@@ -93,6 +101,8 @@ func (c *command) checkArgs(args []string) error {
 		msg = "unknown " + c.args[0] + "; want " + strings.Join(c.actions, ", ")
 	case len(args) < len(c.args):
 		msg = "missing " + c.args[len(args)]
+	case c.moreArgs:
+		return nil
 	case len(args) > len(c.args) && len(c.args) == 0:
 		msg = "takes no arguments"
 	case len(args) > len(c.args) && c.extraArgsHint != "":

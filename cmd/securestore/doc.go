@@ -24,6 +24,13 @@
 //	securestore import-docker-config FILE     move the credentials of
 //	                                          ~/.docker/config.json into the docker
 //	                                          credential helper's store
+//	securestore run -- CMD [ARG...]           run CMD with the items that its
+//	                                          environment refers to
+//	                                          (securestore://SERVICE/KEY)
+//	securestore import-keyring SERVICE        move go-keyring's, keytar's and
+//	                                          secret-tool's items out of the
+//	                                          Secret Service
+//	securestore import-pass                   copy a pass store's entries in
 //
 // For example:
 //

@@ -47,9 +47,12 @@ func exitCode(err error) int {
 	var usage *usageError
 	var input *inputError
 	var perm *securestore.PermissionError
+	var child *childExitError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &child):
+		return child.code // run: the command's own status
 	case errors.Is(err, errAbsent), errors.Is(err, securestore.ErrNotFound):
 		return exitNotFound
 	case errors.As(err, &usage), errors.As(err, &input),
@@ -77,7 +80,8 @@ func exitCode(err error) int {
 // value: the library's errors never do, and the CLI's own never include
 // one.
 func report(stderr io.Writer, err error) int {
-	if err == nil || errors.Is(err, errAbsent) {
+	var child *childExitError
+	if err == nil || errors.Is(err, errAbsent) || errors.As(err, &child) {
 		return exitCode(err)
 	}
 	// The library prefixes its errors with "securestore: " too.
