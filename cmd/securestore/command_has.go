@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 
 	"github.com/securestore-go/securestore"
 )
@@ -21,11 +22,17 @@ of every accessibility class, locked or not:
 
 func runHas(ctx context.Context, inv *invocation, args []string) error {
 	key := args[0]
-	return inv.withStore(ctx, func(s *securestore.Store) error {
+	err := inv.withExistingStore(ctx, func(s *securestore.Store) error {
 		ok, err := s.HasItem(ctx, key, inv.options())
 		if err == nil && !ok {
 			err = errAbsent
 		}
 		return err
 	})
+	if errors.Is(err, securestore.ErrNoStore) {
+		// An app without a store has no item: has stays silent, like
+		// grep -q, as scripts ask it before the first set.
+		return errAbsent
+	}
+	return err
 }

@@ -18,7 +18,7 @@ sorted, one per line. Values are not printed.`,
 }
 
 func runList(ctx context.Context, inv *invocation, _ []string) error {
-	return inv.withStore(ctx, func(s *securestore.Store) error {
+	return inv.withExistingStore(ctx, func(s *securestore.Store) error {
 		keys, err := s.Keys(ctx, inv.options())
 		if err != nil || len(keys) == 0 {
 			return err

@@ -89,7 +89,9 @@ func (inv *invocation) changePasscode(ctx context.Context, s *securestore.Store,
 	if !hasPasscode {
 		return inv.noPasscode("change")
 	}
-	current, err := inv.secrets.read(inv.currentPasscode("current passcode"))
+	currentPrompt := inv.currentPasscode("current passcode")
+	currentPrompt.more = true // the new one follows
+	current, err := inv.secrets.read(currentPrompt)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func dispatch(ctx context.Context, inv *invocation, args []string) error {
 		return nil
 	}
 	if err != nil {
-		return &usageError{msg: err.Error()}
+		return &usageError{msg: flagError(err)}
 	}
 	if name == "" {
 		return &usageError{msg: "no command given"}
@@ -54,9 +54,12 @@ func dispatch(ctx context.Context, inv *invocation, args []string) error {
 		return nil
 	}
 	if err != nil {
-		return &usageError{command: cmd.name, msg: err.Error()}
+		return &usageError{command: cmd.name, msg: flagError(err)}
 	}
 	if err := cmd.checkArgs(positional); err != nil {
+		return err
+	}
+	if err := checkCommandLine(fs, cmd, inv, positional); err != nil {
 		return err
 	}
 	if err := inv.claimFDs(); err != nil {
