@@ -33,6 +33,9 @@ type invocation struct {
 	// --passcode-fd, --passphrase-fd, and the terminal and file
 	// descriptors it opened.
 	secrets secretReader
+
+	// yes is --yes, for the commands that would ask before deleting.
+	yes bool
 }
 
 // app is the app whose store the command uses.
