@@ -34,6 +34,11 @@ type invocation struct {
 	// descriptors it opened.
 	secrets secretReader
 
+	// maxValueFlag is set's --max-value-bytes as given; maxValue the
+	// limit it resolves to (0: the library's default).
+	maxValueFlag string
+	maxValue     int
+
 	// yes is --yes, for the commands that would ask before deleting.
 	yes bool
 }
@@ -69,9 +74,10 @@ func (inv *invocation) storeName() string {
 // Protector lets the library read its environment variables.
 func (inv *invocation) config() securestore.Config {
 	cfg := securestore.Config{
-		App:       inv.app(),
-		Dir:       inv.global.dir,
-		Protector: inv.global.protector,
+		App:           inv.app(),
+		Dir:           inv.global.dir,
+		Protector:     inv.global.protector,
+		MaxValueBytes: inv.maxValue,
 	}
 	if inv.global.group != "" {
 		// The CLI acts for whoever runs it, so it entitles itself to
