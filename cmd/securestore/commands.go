@@ -55,6 +55,7 @@ var commands = []*command{
 	migrateCommand,
 	importGitCredentialsCommand,
 	importDockerConfigCommand,
+	versionCommand,
 }
 
 // lookupCommand returns the command called name, or nil.

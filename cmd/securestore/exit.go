@@ -77,7 +77,7 @@ func exitCode(err error) int {
 // value: the library's errors never do, and the CLI's own never include
 // one.
 func report(stderr io.Writer, err error) int {
-	if err == nil || errors.Is(err, errAbsent) {
+	if err == nil || errors.Is(err, errAbsent) || err == errBareCommand {
 		return exitCode(err)
 	}
 	// The library prefixes its errors with "securestore: " too.
@@ -89,6 +89,10 @@ func report(stderr io.Writer, err error) int {
 	}
 	return exitCode(err)
 }
+
+// errBareCommand is "securestore" without a command: exit status 2 after
+// the usage, which says it all.
+var errBareCommand = &usageError{msg: "no command given"}
 
 // errAbsent is has's "no": exit status 1 and no message, like grep -q.
 var errAbsent = errors.New("item is absent")
