@@ -56,6 +56,7 @@ var commands = []*command{
 	importGitCredentialsCommand,
 	importDockerConfigCommand,
 	versionCommand,
+	completionCommand,
 }
 
 // lookupCommand returns the command called name, or nil.
