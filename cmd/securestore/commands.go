@@ -57,6 +57,7 @@ var commands = []*command{
 	importDockerConfigCommand,
 	versionCommand,
 	completionCommand,
+	manCommand,
 }
 
 // lookupCommand returns the command called name, or nil.
