@@ -5,10 +5,10 @@ package main
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"os"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
