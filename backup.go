@@ -124,6 +124,9 @@ type existingDB struct {
 // existingDBs returns the app's store and every access-group store
 // that exists, without creating any.
 func (s *Store) existingDBs(ctx context.Context) ([]existingDB, error) {
+	if s.own == nil { // Config.NoCreate, and the app has no store
+		return nil, noStoreErr(s.cfg.dir, "app", s.cfg.app)
+	}
 	out := []existingDB{{"", s.own}}
 	groups := make([]string, 0, len(s.cfg.groups))
 	for g := range s.cfg.groups {

@@ -31,6 +31,14 @@ type Config struct {
 	// DefaultMaxValueBytes, Expo's SecureStore limit; larger is an explicit opt-in,
 	// up to MaxValueBytesLimit.
 	MaxValueBytes int
+	// NoCreate opens only stores that exist: Open creates no directory,
+	// no store file and no device key (so no key-store entry either).
+	// Every operation on the app's or an access group's store that does
+	// not exist fails with ErrNoStore, which wraps ErrNotFound: a reader
+	// that treats a missing item and a missing store alike needs no new
+	// case. Read-only tools (the securestore CLI's get, has, list,
+	// export) use it so that a mistyped app name leaves no trace.
+	NoCreate bool
 }
 
 const (
@@ -58,11 +66,12 @@ type resolved struct {
 	protector string // "auto" or a registered name
 	groups    map[string]bool
 	maxValue  int
+	noCreate  bool
 	costs     kdfCosts // fullCosts outside tests
 }
 
 func (c Config) resolve() (*resolved, error) {
-	r := &resolved{app: c.App, groups: map[string]bool{}, maxValue: c.MaxValueBytes}
+	r := &resolved{app: c.App, groups: map[string]bool{}, maxValue: c.MaxValueBytes, noCreate: c.NoCreate}
 	if err := validName("app", c.App); err != nil {
 		return nil, err
 	}

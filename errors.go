@@ -2,6 +2,7 @@ package securestore
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/securestore-go/securestore/internal/fsutil"
 )
@@ -13,6 +14,9 @@ var (
 	// ErrNotFound: no item has this (app or group, service, key). Expo's
 	// getItemAsync resolves to null in this case.
 	ErrNotFound = errors.New("item not found")
+	// ErrNoStore: Config.NoCreate is set and the app's or the access
+	// group's store does not exist. It wraps ErrNotFound.
+	ErrNoStore = fmt.Errorf("%w: no such store", ErrNotFound)
 	// ErrInvalidKey: a key, service, app or group name is empty or has a
 	// character outside A-Z a-z 0-9 . _ -; nothing was read or stored.
 	ErrInvalidKey = errors.New("invalid name")

@@ -103,7 +103,7 @@ func migrateStep(step string) {
 }
 
 func migrateStore(ctx context.Context, dir, kind, name string, to protector.Protector) (m Migration, err error) {
-	v, err := openStoreDB(ctx, dir, kind, name, protector.Auto)
+	v, err := openStoreDB(ctx, dir, kind, name, protector.Auto, true)
 	if err != nil {
 		return Migration{Store: (&storeDB{kind: kind, name: name}).describe()}, err
 	}

@@ -2,6 +2,7 @@ package securestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -100,6 +101,9 @@ func (s *Store) Lock() error {
 // reports true.
 func (s *Store) Locked() bool {
 	v, done, err := s.ownDB(context.Background())
+	if errors.Is(err, ErrNoStore) {
+		return false // nothing to unlock: every operation says ErrNoStore
+	}
 	if err != nil {
 		return true
 	}
@@ -114,6 +118,10 @@ func (s *Store) ownDB(ctx context.Context) (*storeDB, func(), error) {
 	if err := s.check(ctx); err != nil {
 		s.mu.RUnlock()
 		return nil, nil, err
+	}
+	if s.own == nil {
+		s.mu.RUnlock()
+		return nil, nil, noStoreErr(s.cfg.dir, "app", s.cfg.app)
 	}
 	return s.own, s.mu.RUnlock, nil
 }

@@ -2,6 +2,7 @@ package securestore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -35,10 +36,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("securestore: open: %w", err)
 	}
 	r.costs = kdfCostsFor(ctx)
-	if err := fsutil.MkdirPrivate(r.dir); err != nil {
+	mkdir := fsutil.MkdirPrivate
+	if r.noCreate {
+		mkdir = fsutil.CheckPrivate // a missing directory is no error
+	}
+	if err := mkdir(r.dir); err != nil {
 		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
 	}
-	own, err := openStoreDB(ctx, r.dir, "app", r.app, r.protector)
+	own, err := openStoreDB(ctx, r.dir, "app", r.app, r.protector, !r.noCreate)
+	if errors.Is(err, ErrNoStore) {
+		// NoCreate: every operation on the own store says so (storeFor).
+		own, err = nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
 	}
@@ -110,6 +119,9 @@ func (s *Store) check(ctx context.Context) error {
 // storeFor returns the app's own store, or the access group's, opening it on first use.
 func (s *Store) storeFor(ctx context.Context, group string) (*storeDB, error) {
 	if group == "" {
+		if s.own == nil {
+			return nil, noStoreErr(s.cfg.dir, "app", s.cfg.app)
+		}
 		return s.own, nil
 	}
 	if err := validName("access group", group); err != nil {
@@ -123,7 +135,10 @@ func (s *Store) storeFor(ctx context.Context, group string) (*storeDB, error) {
 	if v := s.groups[group]; v != nil {
 		return v, nil
 	}
-	v, err := openStoreDB(ctx, s.cfg.dir, "group", group, s.cfg.protector)
+	v, err := openStoreDB(ctx, s.cfg.dir, "group", group, s.cfg.protector, !s.cfg.noCreate)
+	if errors.Is(err, ErrNoStore) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open access group %q: %w", group, err)
 	}
@@ -225,6 +240,9 @@ func (s *Store) Close() error {
 	s.closed = true
 	var first error
 	for _, v := range append([]*storeDB{s.own}, slices.Collect(maps.Values(s.groups))...) {
+		if v == nil { // NoCreate and no own store
+			continue
+		}
 		if err := v.close(); err != nil && first == nil {
 			first = fmt.Errorf("securestore: close %s: %w", v.describe(), err)
 		}

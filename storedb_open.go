@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/securestore-go/securestore/internal/fsutil"
 	"github.com/securestore-go/securestore/internal/keys"
@@ -12,8 +14,10 @@ import (
 )
 
 // openStoreDB opens the store kind:name in dir, creating it (with a new
-// device key wrapped by the chosen protector) if it does not exist.
-func openStoreDB(ctx context.Context, dir, kind, name, protectorName string) (_ *storeDB, err error) {
+// device key wrapped by the chosen protector) if it does not exist and
+// create is set; else a store that does not exist is ErrNoStore, and
+// nothing is created.
+func openStoreDB(ctx context.Context, dir, kind, name, protectorName string, create bool) (_ *storeDB, err error) {
 	v := &storeDB{kind: kind, name: name, id: kind + ":" + name, attempts: make(chan struct{}, 1)}
 	path := storeFile(dir, kind, name)
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
@@ -21,7 +25,11 @@ func openStoreDB(ctx context.Context, dir, kind, name, protectorName string) (_ 
 			return nil, err
 		}
 	}
-	if err := fsutil.CreatePrivate(path); err != nil {
+	if !create {
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, noStoreErr(dir, kind, name)
+		}
+	} else if err := fsutil.CreatePrivate(path); err != nil {
 		return nil, err
 	}
 	if v.db, err = storage.Open(ctx, path); err != nil {
@@ -35,6 +43,9 @@ func openStoreDB(ctx context.Context, dir, kind, name, protectorName string) (_ 
 	scope := protector.Scope{Dir: dir, Store: v.id}
 
 	st, err := v.readState(ctx)
+	if errors.Is(err, storage.ErrNotFound) && !create {
+		return nil, noStoreErr(dir, kind, name)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		st, err = v.create(ctx, scope, protectorName)
 	}
@@ -52,6 +63,19 @@ func openStoreDB(ctx context.Context, dir, kind, name, protectorName string) (_ 
 		return nil, err
 	}
 	return v, nil
+}
+
+// noStoreErr is ErrNoStore for the store kind:name in dir.
+func noStoreErr(dir, kind, name string) error {
+	return fmt.Errorf("%w: %s %q has none in %s", ErrNoStore, kindWord(kind), name, dir)
+}
+
+// kindWord names a store's kind in messages.
+func kindWord(kind string) string {
+	if kind == "group" {
+		return "access group"
+	}
+	return kind
 }
 
 // storeDBState is what a store's database records about its keys.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/cmd/internal/credential"
@@ -23,8 +24,23 @@ func main() {
 // helper's errors from standard output, so everything goes there; exit
 // status 1 means failure.
 func run(args []string, stdin io.Reader, stdout io.Writer) int {
+	var maxFlag string
+	if len(args) >= 1 && (args[0] == "--help" || args[0] == "-h" || args[0] == "-help") {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if len(args) == 3 && (args[0] == "--max-value-bytes" || args[0] == "-max-value-bytes") {
+		maxFlag, args = args[1], args[2:]
+	} else if len(args) == 2 && strings.HasPrefix(args[0], "--max-value-bytes=") {
+		maxFlag, args = strings.TrimPrefix(args[0], "--max-value-bytes="), args[1:]
+	}
 	if len(args) != 1 {
-		fmt.Fprintf(stdout, "Usage: %s <store|get|erase|list|version>\n", name)
+		fmt.Fprintf(stdout, "Usage: %s [--max-value-bytes N] <store|get|erase|list|version>\n", name)
+		return 1
+	}
+	var err error
+	if maxValue, err = credential.MaxValueBytes(maxFlag, credential.HelperMaxValueBytes); err != nil {
+		fmt.Fprintln(stdout, err)
 		return 1
 	}
 	action, ok := actions[args[0]]
@@ -39,6 +55,24 @@ func run(args []string, stdin io.Reader, stdout io.Writer) int {
 	}
 	return 0
 }
+
+// usage is the --help text.
+const usage = `Usage: docker-credential-securestore [--max-value-bytes N] <store|get|erase|list|version>
+
+A docker credential helper that keeps registry credentials in a securestore
+store (app "` + docker.App + `"). Configure it in ~/.docker/config.json:
+
+    { "credsStore": "securestore" }
+
+--max-value-bytes N    store credentials up to N bytes once encoded
+                       (default $` + credential.EnvMaxValueBytes + `, else 65536)
+
+Docker runs it; it reads docker's request on standard input and answers,
+errors included, on standard output.
+`
+
+// maxValue is the largest credential the helper stores (run sets it).
+var maxValue = credential.HelperMaxValueBytes
 
 // actions are the helper's operations, by the name docker gives them.
 var actions = map[string]func(ctx context.Context, stdin io.Reader, stdout io.Writer) error{
@@ -99,8 +133,8 @@ func readServerURL(stdin io.Reader) (string, error) {
 
 // withHelper opens the helper's store, runs use and closes the store.
 func withHelper(ctx context.Context, use func(*docker.Helper) error) error {
-	return credential.WithStore(ctx, securestore.Config{App: docker.App}, func(s *securestore.Store) error {
-		return use(&docker.Helper{Items: s})
+	return credential.WithStore(ctx, securestore.Config{App: docker.App, MaxValueBytes: maxValue}, func(s *securestore.Store) error {
+		return use(&docker.Helper{Items: s, MaxValueBytes: maxValue})
 	})
 }
 

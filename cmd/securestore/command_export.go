@@ -59,7 +59,7 @@ func runExport(ctx context.Context, inv *invocation, path string, force bool) er
 			return exportExists(path)
 		}
 	}
-	return inv.withStore(ctx, func(s *securestore.Store) error {
+	return inv.withExistingStore(ctx, func(s *securestore.Store) error {
 		relock, err := inv.unlockIfLocked(ctx, s, "export")
 		if err != nil {
 			return err

@@ -36,7 +36,7 @@ See "securestore passcode --help".`,
 }
 
 func runGet(ctx context.Context, inv *invocation, key string, noNewline bool) error {
-	return inv.withStore(ctx, func(s *securestore.Store) error {
+	return inv.withExistingStore(ctx, func(s *securestore.Store) error {
 		var value string
 		err := inv.retryUnlocked(ctx, s, func() (err error) {
 			value, err = s.GetItem(ctx, key, inv.options())

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 
 	"github.com/securestore-go/securestore"
 )
@@ -16,16 +18,39 @@ none. has prints nothing, never reads the value, and works for items
 of every accessibility class, locked or not:
 
     if securestore has token; then ...`,
-	setup: noFlags(runHas),
+	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
+		var asJSON bool
+		fs.BoolVar(&asJSON, "json", false, "also print {\"app\",\"group\",\"service\",\"key\",\"present\"} as one line of JSON (docs/CLI-JSON.md)")
+		return func(ctx context.Context, inv *invocation, args []string) error {
+			return runHas(ctx, inv, args[0], asJSON)
+		}
+	},
 }
 
-func runHas(ctx context.Context, inv *invocation, args []string) error {
-	key := args[0]
-	return inv.withStore(ctx, func(s *securestore.Store) error {
+// hasJSON is has --json.
+type hasJSON struct {
+	jsonTarget
+	Key     string `json:"key"`
+	Present bool   `json:"present"`
+}
+
+func runHas(ctx context.Context, inv *invocation, key string, asJSON bool) error {
+	err := inv.withExistingStore(ctx, func(s *securestore.Store) error {
 		ok, err := s.HasItem(ctx, key, inv.options())
 		if err == nil && !ok {
 			err = errAbsent
 		}
 		return err
 	})
+	if errors.Is(err, securestore.ErrNoStore) {
+		// An app without a store has no item: has stays silent, like
+		// grep -q, as scripts ask it before the first set.
+		err = errAbsent
+	}
+	if asJSON && (err == nil || err == errAbsent) {
+		if werr := writeJSON(inv.stdout, hasJSON{inv.jsonTarget(), key, err == nil}); werr != nil {
+			return werr
+		}
+	}
+	return err
 }

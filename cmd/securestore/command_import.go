@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/securestore-go/securestore"
 )
@@ -59,6 +61,15 @@ func runImport(ctx context.Context, inv *invocation, args []string) error {
 		defer f.Close()
 		in = f
 	}
+	// Look at the start of the file before asking for anything: a file
+	// that is not an export (a .git-credentials file, a docker
+	// config.json) is the user's mistake, not a corrupt store, and its
+	// content never goes into a message.
+	sniffed := bufio.NewReader(in)
+	if err := checkExportIntro(sniffed, path); err != nil {
+		return err
+	}
+	in = readerWithFile{sniffed, in}
 	return inv.withStore(ctx, func(s *securestore.Store) error {
 		relock, err := inv.unlockIfLocked(ctx, s, "import")
 		if err != nil {
@@ -88,6 +99,28 @@ func runImport(ctx context.Context, inv *invocation, args []string) error {
 	})
 }
 
+// exportIntro is how every export starts: it is an age file.
+const exportIntro = "age-encryption.org/v1\n"
+
+// checkExportIntro refuses a file that does not start as an export, with
+// advice and without any of its content.
+func checkExportIntro(r *bufio.Reader, path string) error {
+	head, _ := r.Peek(len(exportIntro))
+	if string(head) == exportIntro {
+		return nil
+	}
+	return &inputError{msg: fmt.Sprintf("import: %s is not a securestore export (an export starts with %q); "+
+		"nothing was changed. To import a .git-credentials file use 'securestore import-git-credentials', "+
+		"a docker config.json 'securestore import-docker-config'", path, strings.TrimSpace(exportIntro))}
+}
+
+// readerWithFile reads from the buffered reader but keeps the file, for
+// regularFileSize's percentage.
+type readerWithFile struct {
+	*bufio.Reader
+	file io.Reader
+}
+
 // importSummary is what import says when it is done.
 func importSummary(res securestore.ImportResult) string {
 	s := fmt.Sprintf("restored %d %s, skipped %d", res.Restored, plural(res.Restored, "item", "items"), res.Skipped)
@@ -107,6 +140,9 @@ func plural(n int, one, many string) string {
 // regularFileSize is the size of r when it is a regular file, for the
 // progress line's percentage, and -1 otherwise.
 func regularFileSize(r io.Reader) int64 {
+	if b, ok := r.(readerWithFile); ok {
+		r = b.file
+	}
 	f, ok := r.(*os.File)
 	if !ok {
 		return -1

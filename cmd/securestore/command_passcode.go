@@ -27,8 +27,9 @@ the passcode, unlocks the store for that one command, and locks it again.
   set     asks for the new passcode, twice; the store must have none
   change  asks for the current passcode, then for the new one, twice
   remove  asks for the current passcode, and deletes every
-          when-passcode-set-this-device-only item (with no passcode,
-          remove does nothing)
+          when-passcode-set-this-device-only item: it says how many,
+          and on a terminal asks first (--yes does not ask); with no
+          passcode, remove does nothing
 
 Passcodes are typed at the terminal, without echo. A script gives them on
 a file descriptor instead, one per line in the order above, without the
@@ -43,6 +44,7 @@ three wrong ones in a row, each further try first waits 1 s, then 2 s,
 (--group) have no passcode.`,
 	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
 		definePasscodeFD(fs, &inv.secrets)
+		fs.BoolVar(&inv.yes, "yes", false, "remove: do not ask at the terminal before deleting the when-passcode-set-this-device-only items")
 		return runPasscode
 	},
 }
@@ -89,7 +91,9 @@ func (inv *invocation) changePasscode(ctx context.Context, s *securestore.Store,
 	if !hasPasscode {
 		return inv.noPasscode("change")
 	}
-	current, err := inv.secrets.read(inv.currentPasscode("current passcode"))
+	currentPrompt := inv.currentPasscode("current passcode")
+	currentPrompt.more = true // the new one follows
+	current, err := inv.secrets.read(currentPrompt)
 	if err != nil {
 		return err
 	}
@@ -98,7 +102,7 @@ func (inv *invocation) changePasscode(ctx context.Context, s *securestore.Store,
 	// Unlock wipes the copy it is given.
 	if err := s.Unlock(ctx, bytes.Clone(current)); err != nil {
 		clear(current)
-		return err
+		return forAction("change", err)
 	}
 	newPasscode, err := inv.secrets.read(inv.newPasscode())
 	if err != nil {
@@ -112,11 +116,31 @@ func (inv *invocation) removePasscode(ctx context.Context, s *securestore.Store,
 	if !hasPasscode {
 		return nil // nothing to remove; like delete of an absent item
 	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return err
+	}
+	doomed := info.Items[securestore.WhenPasscodeSetThisDeviceOnly]
+	if doomed > 0 && !inv.yes {
+		ok, err := inv.secrets.confirm(fmt.Sprintf("Removing the passcode of app %q deletes its %d %s %s. Remove it?",
+			inv.app(), doomed, securestore.WhenPasscodeSetThisDeviceOnly.Kebab(), plural(doomed, "item", "items")))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotConfirmed
+		}
+	}
 	current, err := inv.secrets.read(inv.currentPasscode("current passcode"))
 	if err != nil {
 		return err
 	}
-	return inv.rekey(ctx, s, current, nil) // wipes current
+	if err := inv.rekey(ctx, s, current, nil); err != nil { // wipes current
+		return forAction("remove", err)
+	}
+	_, err = fmt.Fprintf(inv.stderr, "passcode removed; deleted %d %s %s\n",
+		doomed, securestore.WhenPasscodeSetThisDeviceOnly.Kebab(), plural(doomed, "item", "items"))
+	return err
 }
 
 // newPasscode asks for a new passcode: twice at the terminal, once from

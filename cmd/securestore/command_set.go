@@ -1,10 +1,14 @@
 package main
 
 import (
+	"strings"
+
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+
+	"github.com/securestore-go/securestore/cmd/internal/credential"
 
 	"github.com/securestore-go/securestore"
 )
@@ -22,8 +26,9 @@ item with the same key and service. One trailing newline ("\n" or
 and does not echo it. The value is never taken from the command line,
 where other users could see it in the process list.
 
-The value is at most 2048 bytes; a longer one fails with exit status 2
-and leaves the stored item as it was.
+The value is at most 2048 bytes (Expo's SecureStore limit), or what
+--max-value-bytes or $SECURESTORE_MAX_VALUE_BYTES says (up to 16 MiB); a
+longer one fails with exit status 2 and leaves the stored item as it was.
 
 When the app has a passcode and the item's class needs it (--accessible;
 the default, when-unlocked, does), set asks for the passcode at the
@@ -31,6 +36,8 @@ terminal, or reads it from --passcode-fd, which cannot be 0 here: standard
 input carries the value. See "securestore passcode --help".`,
 	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
 		definePasscodeFD(fs, &inv.secrets)
+		fs.StringVar(&inv.maxValueFlag, "max-value-bytes", "",
+			"store values up to `N` bytes (default $"+credential.EnvMaxValueBytes+", else 2048)")
 		return runSet
 	},
 }
@@ -40,6 +47,11 @@ func runSet(ctx context.Context, inv *invocation, args []string) error {
 		return err
 	}
 	key, opts := args[0], inv.options()
+	limit, err := credential.MaxValueBytes(inv.maxValueFlag, securestore.DefaultMaxValueBytes)
+	if err != nil {
+		return &usageError{command: "set", msg: strings.TrimPrefix(err.Error(), securestore.ErrInvalidOption.Error()+": ")}
+	}
+	inv.maxValue = limit
 	return inv.withStore(ctx, func(s *securestore.Store) error {
 		var value string
 		var err error
@@ -49,9 +61,9 @@ func runSet(ctx context.Context, inv *invocation, args []string) error {
 			if _, err := s.HasItem(ctx, key, opts); err != nil {
 				return err
 			}
-			value, err = promptValue(fd, inv.stderr, key, securestore.DefaultMaxValueBytes)
+			value, err = promptValue(fd, inv.stderr, key, limit)
 		} else {
-			value, err = readValue(inv.stdin, securestore.DefaultMaxValueBytes)
+			value, err = readValue(inv.stdin, limit)
 		}
 		if err != nil {
 			return err

@@ -60,6 +60,9 @@ var commands = []*command{
 	runCommand,
 	importKeyringCommand,
 	importPassCommand,
+	versionCommand,
+	completionCommand,
+	manCommand,
 }
 
 // lookupCommand returns the command called name, or nil.

@@ -18,6 +18,10 @@
 //	securestore [flags] migrate --to NAME
 //	                                  move the device key to another protector
 //	securestore help [COMMAND]        show help; so does --help on any command
+//	securestore version               the module version (also --version)
+//	securestore completion bash|zsh|fish
+//	                                  a shell completion script
+//	securestore man DIR               write the manual pages into DIR
 //
 //	securestore import-git-credentials FILE   move ~/.git-credentials into the
 //	                                          git credential helper's store
@@ -80,11 +84,21 @@
 //	--passphrase-fd N   export, import: read the passphrase from N
 //	--force             export: replace FILE if it exists
 //
-// doctor --json prints the same report as JSON. migrate never touches
-// items, and a crash in the middle of it loses nothing.
+// doctor --json, list --json and has --json print JSON in the schema of
+// docs/CLI-JSON.md. migrate never touches items, and a crash in the
+// middle of it loses nothing.
+//
+// get, has, list, export and doctor only read: they create no directory,
+// store file or key for an app without a store (get, list and export say
+// so with exit status 1; has is silent, like grep -q). An empty --app,
+// --service, --group or --dir is refused; a KEY is at most 1024 bytes and
+// --app and --group 200. set stores values up to 2048 bytes, Expo's limit,
+// unless --max-value-bytes or $SECURESTORE_MAX_VALUE_BYTES says more.
+// The CLI prints no colour, so NO_COLOR has nothing to turn off.
 //
 // Exit status (exit.go): 0 success; 1 get found no item, or has found
-// none, or migrate found no store; 2 bad usage or input (unknown command
+// none, or the app has no store (get, list, export), or migrate found no
+// store; 2 bad usage or input (unknown command
 // or flag, missing or extra argument, invalid name, unknown class or
 // protector, value too large, an import file with entries that are not
 // credentials, a passcode or passphrase empty, mistyped or with nowhere to

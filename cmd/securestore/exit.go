@@ -81,7 +81,7 @@ func exitCode(err error) int {
 // one.
 func report(stderr io.Writer, err error) int {
 	var child *childExitError
-	if err == nil || errors.Is(err, errAbsent) || errors.As(err, &child) {
+	if err == nil || errors.Is(err, errAbsent) || err == errBareCommand || errors.As(err, &child) {
 		return exitCode(err)
 	}
 	// The library prefixes its errors with "securestore: " too.
@@ -93,6 +93,10 @@ func report(stderr io.Writer, err error) int {
 	}
 	return exitCode(err)
 }
+
+// errBareCommand is "securestore" without a command: exit status 2 after
+// the usage, which says it all.
+var errBareCommand = &usageError{msg: "no command given"}
 
 // errAbsent is has's "no": exit status 1 and no message, like grep -q.
 var errAbsent = errors.New("item is absent")

@@ -237,13 +237,13 @@ func (f *fdFlag) Set(s string) error {
 func definePasscodeFD(fs *flag.FlagSet, secrets *secretReader) {
 	fs.Var(&secrets.passcodeFD, "passcode-fd",
 		"read the passcode from file descriptor `N`, one per line in the order the command asks,\n"+
-			"instead of asking at the terminal (for scripts; never give it on the command line)")
+			"then the end of the input, instead of asking at the terminal (for scripts; never give\n"+
+			"it on the command line)")
 }
 
 // definePassphraseFD defines --passphrase-fd on fs, for export and import.
 func definePassphraseFD(fs *flag.FlagSet, secrets *secretReader) {
 	fs.Var(&secrets.passphraseFD, "passphrase-fd",
-		"read the export's passphrase from file descriptor `N` (one line) instead of asking at\n"+
-			"the terminal; it may be the same as --passcode-fd: then the passcode's line comes\n"+
-			"first when the app has a passcode, and there is none when it has not")
+		"read the export's passphrase from file descriptor `N` (one line, then the end of the input)\n"+
+			"instead of asking at the terminal; it must not be the same as --passcode-fd")
 }

@@ -16,12 +16,14 @@ const (
 on this device, in a separate store for each app.`
 
 	rules = `Keys, services, apps and groups are one or more of A-Z a-z 0-9 . _ -
-A value is at most 2048 bytes. An item is found only with the app (or
+A KEY is at most 1024 bytes. A value is at most 2048 bytes (set
+--max-value-bytes raises it). An item is found only with the app (or
 group), service and key it was set with.`
 
 	exitStatus = `Exit status:
   0  success
-  1  get, has: no item under KEY; migrate: the app has no store yet
+  1  get, has: no item under KEY; get, list, export: the app has no store
+     (they create none); migrate: the app has no store yet
   2  bad usage or input: unknown command or flag, missing or extra argument,
      invalid name, unknown accessibility class or protector, value too large,
      an import file with entries that are not credentials, a passcode or

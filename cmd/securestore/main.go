@@ -26,16 +26,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // dispatch finds the command in args, parses its flags and arguments, and
 // runs it.
 func dispatch(ctx context.Context, inv *invocation, args []string) error {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version") {
+		args = []string{"version"}
+	}
 	name, cmdArgs, err := splitCommand(args)
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(inv.stdout)
 		return nil
 	}
 	if err != nil {
-		return &usageError{msg: err.Error()}
+		return &usageError{msg: flagError(err)}
 	}
 	if name == "" {
-		return &usageError{msg: "no command given"}
+		// A bare "securestore": the usage, on stderr as the error it is.
+		printUsage(inv.stderr)
+		return errBareCommand
 	}
 	if name == "help" {
 		return runHelp(inv, cmdArgs)
@@ -54,9 +59,12 @@ func dispatch(ctx context.Context, inv *invocation, args []string) error {
 		return nil
 	}
 	if err != nil {
-		return &usageError{command: cmd.name, msg: err.Error()}
+		return &usageError{command: cmd.name, msg: flagError(err)}
 	}
 	if err := cmd.checkArgs(positional); err != nil {
+		return err
+	}
+	if err := checkCommandLine(fs, cmd, inv, positional); err != nil {
 		return err
 	}
 	if err := inv.claimFDs(); err != nil {
@@ -78,10 +86,22 @@ func runHelp(inv *invocation, args []string) error {
 	case len(positional) > 1:
 		return &usageError{msg: "help takes at most one COMMAND"}
 	}
+	if positional[0] == "help" {
+		printHelpHelp(inv.stdout)
+		return nil
+	}
 	cmd := lookupCommand(positional[0])
 	if cmd == nil {
 		return &usageError{msg: fmt.Sprintf("unknown command %q", positional[0])}
 	}
 	printCommandHelp(inv.stdout, cmd)
 	return nil
+}
+
+// printHelpHelp is "securestore help help".
+func printHelpHelp(w io.Writer) {
+	fmt.Fprintf(w, "Usage: securestore help [COMMAND]\n\n"+
+		"Show the help of COMMAND, the same as \"securestore COMMAND --help\";\n"+
+		"without COMMAND, the list of commands, the global flags, the rules and\n"+
+		"the exit status, the same as \"securestore --help\".\n")
 }

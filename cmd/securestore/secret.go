@@ -33,6 +33,12 @@ type secretPrompt struct {
 	repeat string
 	// ifEmpty, when set, refuses an empty secret with this advice.
 	ifEmpty string
+	// more says the command reads another secret from the same file
+	// descriptor after this one (passcode change: the current, then the
+	// new). Without it, the line read must be the descriptor's last: an
+	// extra line means the script and the command disagree on what is
+	// asked, and guessing would use the wrong secret.
+	more bool
 }
 
 // errNoTerminal: the command needs a secret, no file descriptor was
@@ -160,6 +166,10 @@ func (r *secretReader) readFD(p secretPrompt) ([]byte, error) {
 	}
 	secret, err := readLine(f, maxSecretBytes)
 	switch {
+	case err == nil && !p.more && !atEOF(f):
+		clear(secret)
+		return nil, &inputError{msg: fmt.Sprintf("%s: more follows the %s; the command reads one line there, and the input must end after it",
+			name, p.what)}
 	case err == nil:
 		return secret, nil
 	case errors.Is(err, io.EOF):
@@ -193,6 +203,22 @@ func (r *secretReader) close() {
 }
 
 var errLineTooLong = errors.New("line too long")
+
+// atEOF reports whether f has nothing more to read. It reads (and drops)
+// at most one byte: whatever follows is refused anyway.
+func atEOF(f io.Reader) bool {
+	var b [1]byte
+	for {
+		n, err := f.Read(b[:])
+		b[0] = 0
+		if n > 0 {
+			return false
+		}
+		if err != nil {
+			return true // io.EOF, or an error that ends the input as well
+		}
+	}
+}
 
 // readLine reads one line from f, one byte at a time so that nothing after
 // it is consumed: the next secret on the same descriptor stays there. It

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/cmd/internal/credential"
@@ -31,6 +33,14 @@ type invocation struct {
 	// --passcode-fd, --passphrase-fd, and the terminal and file
 	// descriptors it opened.
 	secrets secretReader
+
+	// maxValueFlag is set's --max-value-bytes as given; maxValue the
+	// limit it resolves to (0: the library's default).
+	maxValueFlag string
+	maxValue     int
+
+	// yes is --yes, for the commands that would ask before deleting.
+	yes bool
 }
 
 // app is the app whose store the command uses.
@@ -64,9 +74,10 @@ func (inv *invocation) storeName() string {
 // Protector lets the library read its environment variables.
 func (inv *invocation) config() securestore.Config {
 	cfg := securestore.Config{
-		App:       inv.app(),
-		Dir:       inv.global.dir,
-		Protector: inv.global.protector,
+		App:           inv.app(),
+		Dir:           inv.global.dir,
+		Protector:     inv.global.protector,
+		MaxValueBytes: inv.maxValue,
 	}
 	if inv.global.group != "" {
 		// The CLI acts for whoever runs it, so it entitles itself to
@@ -88,5 +99,40 @@ func (inv *invocation) options() *securestore.Options {
 // withStore opens the store the flags name, calls use with it and closes
 // it (credential.WithStore).
 func (inv *invocation) withStore(ctx context.Context, use func(*securestore.Store) error) error {
-	return credential.WithStore(ctx, inv.config(), use)
+	if err := inv.checkDataDir(); err != nil {
+		return err
+	}
+	return inv.explain(credential.WithStore(ctx, inv.config(), use))
+}
+
+// withExistingStore is withStore for the commands that only read (get,
+// has, list, export): it creates nothing, and a store that does not exist
+// is exit status 1 with a message that names the flags to check.
+func (inv *invocation) withExistingStore(ctx context.Context, use func(*securestore.Store) error) error {
+	if err := inv.checkDataDir(); err != nil {
+		return err
+	}
+	cfg := inv.config()
+	cfg.NoCreate = true
+	return inv.asNoStore(inv.explain(credential.WithStore(ctx, cfg, use)))
+}
+
+// explain adds what to do to the errors whose cause a user cannot guess
+// from the library's words.
+func (inv *invocation) explain(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case strings.Contains(err.Error(), "readonly database") || strings.Contains(err.Error(), "read-only file system"):
+		return fmt.Errorf("the store directory is read-only for this user (give a writable one with --dir DIR or $%s): %w",
+			securestore.EnvDir, err)
+	case strings.Contains(err.Error(), `unwrap the device key with the "secretservice" protector`) &&
+		!errors.Is(err, securestore.ErrCorrupt):
+		// A store made at the desktop under "auto" keeps its device key
+		// in the desktop's keyring, which ssh sessions and cron jobs do
+		// not reach.
+		return fmt.Errorf("%w; if the store was made in a desktop session and this is ssh or cron, where the keyring "+
+			"is not reachable, run at the desktop: securestore migrate --to file", err)
+	}
+	return err
 }

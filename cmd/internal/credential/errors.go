@@ -43,19 +43,25 @@ func (e *LockedError) Unwrap() error { return e.Err }
 type TooLargeError struct {
 	What  string // names the credential without its secret, e.g. "https://github.com"
 	Bytes int    // the size of the encoded item
+	Limit int    // the largest item the helper stores
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("the credential for %s is %d bytes once encoded, and a securestore item holds at most %d bytes; it was not stored",
-		e.What, e.Bytes, securestore.DefaultMaxValueBytes)
+	return fmt.Sprintf("the credential for %s is %d bytes once encoded, and this helper stores at most %d bytes "+
+		"(raise it with --max-value-bytes or $%s); it was not stored",
+		e.What, e.Bytes, e.Limit, EnvMaxValueBytes)
 }
 
 func (e *TooLargeError) Unwrap() error { return securestore.ErrValueTooLarge }
 
-// CheckSize returns a *TooLargeError when value does not fit in an item.
-func CheckSize(what, value string) error {
-	if len(value) > securestore.DefaultMaxValueBytes {
-		return &TooLargeError{What: what, Bytes: len(value)}
+// CheckSize returns a *TooLargeError when value is longer than limit (0
+// means securestore.DefaultMaxValueBytes).
+func CheckSize(what, value string, limit int) error {
+	if limit == 0 {
+		limit = securestore.DefaultMaxValueBytes
+	}
+	if len(value) > limit {
+		return &TooLargeError{What: what, Bytes: len(value), Limit: limit}
 	}
 	return nil
 }

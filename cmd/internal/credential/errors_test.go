@@ -32,10 +32,10 @@ func TestIsLocked(t *testing.T) {
 }
 
 func TestCheckSize(t *testing.T) {
-	if err := CheckSize("https://h", strings.Repeat("x", securestore.DefaultMaxValueBytes)); err != nil {
+	if err := CheckSize("https://h", strings.Repeat("x", securestore.DefaultMaxValueBytes), 0); err != nil {
 		t.Errorf("CheckSize of exactly the limit: %v", err)
 	}
-	err := CheckSize("https://h", strings.Repeat("x", securestore.DefaultMaxValueBytes+1))
+	err := CheckSize("https://h", strings.Repeat("x", securestore.DefaultMaxValueBytes+1), 0)
 	var tooLarge *TooLargeError
 	if !errors.As(err, &tooLarge) || !errors.Is(err, securestore.ErrValueTooLarge) {
 		t.Fatalf("CheckSize over the limit: %v", err)

@@ -12,6 +12,9 @@ import (
 // Helper answers docker's store, get, erase and list from one store.
 type Helper struct {
 	Items *securestore.Store // the open store of App
+	// MaxValueBytes is the largest item Store writes: the Config's
+	// MaxValueBytes of Items (0 means securestore.DefaultMaxValueBytes).
+	MaxValueBytes int
 }
 
 var options = &securestore.Options{KeychainService: Service}
@@ -32,7 +35,7 @@ func (h *Helper) Store(ctx context.Context, c Credentials) error {
 		return err
 	}
 	value := Encode(c)
-	if err := credential.CheckSize(r.String(), value); err != nil {
+	if err := credential.CheckSize(r.String(), value, h.MaxValueBytes); err != nil {
 		return err
 	}
 	return wrap(h.Items.SetItem(ctx, Key(r), value, options))

@@ -17,8 +17,11 @@ import (
 // Helper answers git's get, store and erase from one securestore store.
 type Helper struct {
 	Items *securestore.Store // the open store of App
-	App   string             // the app of Items, for messages
-	Now   func() time.Time   // the clock; nil means time.Now
+	// MaxValueBytes is the largest item Store writes: the Config's
+	// MaxValueBytes of Items (0 means securestore.DefaultMaxValueBytes).
+	MaxValueBytes int
+	App           string           // the app of Items, for messages
+	Now           func() time.Time // the clock; nil means time.Now
 }
 
 func (h *Helper) now() time.Time {
@@ -128,7 +131,7 @@ func (h *Helper) Store(ctx context.Context, c *Credential) error {
 	}
 	e := Entry{Credential: *c, StoredAt: now.UnixNano()}
 	value := e.Encode()
-	if err := credential.CheckSize(c.Describe(), value); err != nil {
+	if err := credential.CheckSize(c.Describe(), value, h.MaxValueBytes); err != nil {
 		return err
 	}
 	replaced, err := h.find(ctx, c, false)
