@@ -447,7 +447,10 @@ func FuzzParseCredentialsFile(f *testing.F) {
 				t.Fatalf("error %v: not a LineError of a line without an entry", err)
 			}
 			errLines[le.Line] = true
-			if line := lines[le.Line-1]; len(line) >= 8 && strings.Contains(err.Error(), line) {
+			// The messages name the form a line should have; a line that
+			// happens to be part of that example is not quoted from the file.
+			msg := strings.ReplaceAll(err.Error(), "protocol://user:password@host", "")
+			if line := lines[le.Line-1]; len(line) >= 8 && strings.Contains(msg, line) {
 				t.Fatalf("the error %q quotes its line", err)
 			}
 		}
