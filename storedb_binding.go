@@ -131,7 +131,7 @@ func bindingError(err error, wrong func() error) error {
 		// Not ErrWrongPasscode: the passcode was not checked, and may be
 		// right. ErrLocked: the store stays locked, for now whatever the
 		// passcode; the protector's error says when it recovers.
-		return fmt.Errorf("%w until the protector's lockout ends, whatever the passcode (docs/SECURITY.md, \"TPM lockout\"): %w", ErrLocked, err)
+		return fmt.Errorf("%w until the protector's lockout ends, whatever the passcode (docs/SECURITY.md, \"A passcode on the TPM\"): %w", ErrLocked, err)
 	}
 	return nil
 }
