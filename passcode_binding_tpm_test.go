@@ -3,17 +3,12 @@
 package securestore_test
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/google/go-tpm/tpm2"
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/internal/servicetest"
 	"github.com/securestore-go/securestore/internal/testonly"
@@ -35,7 +30,7 @@ import (
 func TestTPMPasscodeBinding(t *testing.T) {
 	sim := servicetest.StartSWTPM(t)
 	const maxTries = 3
-	daSetParameters(t, sim.Addr, maxTries, 3600, 3600)
+	sim.SetDAParameters(maxTries, 3600, 3600)
 	ctx := testonly.WithCheapKDFs(servicetest.Ctx(t, 2*time.Minute))
 	dir := filepath.Join(t.TempDir(), "store")
 	open := func(dir string) *securestore.Store {
@@ -62,7 +57,7 @@ func TestTPMPasscodeBinding(t *testing.T) {
 	copyDir := filepath.Join(t.TempDir(), "copy")
 	copyFiles(t, dir, copyDir)
 	s, c := open(dir), open(copyDir)
-	if n := daFailures(t, sim.Addr); n != 0 {
+	if n := sim.DAFailures(); n != 0 {
 		t.Fatalf("the TPM counts %d failures before any guess", n)
 	}
 
@@ -71,7 +66,7 @@ func TestTPMPasscodeBinding(t *testing.T) {
 		if err := st.Unlock(ctx, []byte(pc)); !errors.Is(err, securestore.ErrWrongPasscode) {
 			t.Fatalf("Unlock(%s) = %v; want ErrWrongPasscode", pc, err)
 		}
-		if n := daFailures(t, sim.Addr); n != wantFailures {
+		if n := sim.DAFailures(); n != wantFailures {
 			t.Fatalf("after a wrong passcode the TPM counts %d failures; want %d", n, wantFailures)
 		}
 	}
@@ -90,8 +85,8 @@ func TestTPMPasscodeBinding(t *testing.T) {
 		t.Logf("in lockout, Unlock says: %v", err)
 	}
 
-	daLockReset(t, sim.Addr)
-	if n := daFailures(t, sim.Addr); n != 0 {
+	sim.ResetDALockout()
+	if n := sim.DAFailures(); n != 0 {
 		t.Fatalf("after the lockout's reset the TPM counts %d failures", n)
 	}
 	for _, st := range []*securestore.Store{s, c} {
@@ -117,7 +112,7 @@ func TestTPMPasscodeBinding(t *testing.T) {
 	// A TPM that was not shut down in order counts that as one more
 	// failure when it starts (TPM 2.0 Part 1, dictionary attack
 	// protection); reset it rather than depend on it.
-	daLockReset(t, sim.Addr)
+	sim.ResetDALockout()
 	if err := c.Unlock(ctx, []byte("1234")); err != nil {
 		t.Fatalf("the right passcode with the TPM back: %v", err)
 	}
@@ -140,111 +135,5 @@ func copyFiles(t *testing.T, from, to string) {
 		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// The dictionary-attack commands, sent over the simulator's TCP command
-// channel (the protocol of the TCG reference simulator, which swtpm speaks:
-// u32 TPM_SEND_COMMAND ‖ u8 locality ‖ u32 length ‖ command, answered by
-// u32 length ‖ response ‖ u32 0). go-tpm v0.9.8 has no command structs for
-// TPM2_DictionaryAttackParameters or ...LockReset, so those are raw bytes
-// (TPM 2.0 Part 3, 25.2 and 25.3), authorized by the lockout hierarchy's
-// empty password.
-
-// simConn sends each command on a connection of its own, closed after
-// the answer: swtpm serves one connection at a time, and the store's
-// protector needs its turn.
-type simConn struct{ addr string }
-
-func dialSim(_ *testing.T, addr string) simConn { return simConn{addr} }
-
-func (s simConn) Send(cmd []byte) ([]byte, error) {
-	c, err := net.DialTimeout("tcp", s.addr, 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return simSend(c, cmd)
-}
-
-func simSend(c net.Conn, cmd []byte) ([]byte, error) {
-	if err := c.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
-		return nil, err
-	}
-	msg := binary.BigEndian.AppendUint32(nil, 8) // TPM_SEND_COMMAND
-	msg = append(msg, 0)
-	msg = binary.BigEndian.AppendUint32(msg, uint32(len(cmd)))
-	if _, err := c.Write(append(msg, cmd...)); err != nil {
-		return nil, err
-	}
-	var n [4]byte
-	if _, err := io.ReadFull(c, n[:]); err != nil {
-		return nil, err
-	}
-	rsp := make([]byte, binary.BigEndian.Uint32(n[:]))
-	if _, err := io.ReadFull(c, rsp); err != nil {
-		return nil, err
-	}
-	if _, err := io.ReadFull(c, n[:]); err != nil {
-		return nil, err
-	}
-	return rsp, nil
-}
-
-// daFailures is the TPM's count of failed authorizations (TPM_PT_LOCKOUT_COUNTER).
-func daFailures(t *testing.T, addr string) uint32 {
-	t.Helper()
-	rsp, err := tpm2.GetCapability{
-		Capability:    tpm2.TPMCapTPMProperties,
-		Property:      uint32(tpm2.TPMPTLockoutCounter),
-		PropertyCount: 1,
-	}.Execute(dialSim(t, addr))
-	if err != nil {
-		t.Fatalf("TPM2_GetCapability: %v", err)
-	}
-	props, err := rsp.CapabilityData.Data.TPMProperties()
-	if err != nil || len(props.TPMProperty) == 0 || props.TPMProperty[0].Property != tpm2.TPMPTLockoutCounter {
-		t.Fatalf("TPM2_GetCapability: %+v, %v", props, err)
-	}
-	return props.TPMProperty[0].Value
-}
-
-func daSetParameters(t *testing.T, addr string, maxTries, recoverySeconds, lockoutRecoverySeconds uint32) {
-	t.Helper()
-	var p [12]byte
-	binary.BigEndian.PutUint32(p[0:], maxTries)
-	binary.BigEndian.PutUint32(p[4:], recoverySeconds)
-	binary.BigEndian.PutUint32(p[8:], lockoutRecoverySeconds)
-	daLockoutCommand(t, addr, tpm2.TPMCCDictionaryAttackParameters, p[:])
-}
-
-func daLockReset(t *testing.T, addr string) {
-	t.Helper()
-	daLockoutCommand(t, addr, tpm2.TPMCCDictionaryAttackLockReset, nil)
-}
-
-func daLockoutCommand(t *testing.T, addr string, cc tpm2.TPMCC, params []byte) {
-	t.Helper()
-	cmd := binary.BigEndian.AppendUint16(nil, uint16(tpm2.TPMSTSessions))
-	cmd = binary.BigEndian.AppendUint32(cmd, 0) // size, below
-	cmd = binary.BigEndian.AppendUint32(cmd, uint32(cc))
-	cmd = binary.BigEndian.AppendUint32(cmd, uint32(tpm2.TPMRHLockout))
-	// Authorization area: size, TPM_RS_PW, empty nonce, continueSession, empty password.
-	cmd = binary.BigEndian.AppendUint32(cmd, 9)
-	cmd = binary.BigEndian.AppendUint32(cmd, uint32(tpm2.TPMRSPW))
-	cmd = binary.BigEndian.AppendUint16(cmd, 0)
-	cmd = append(cmd, 1)
-	cmd = binary.BigEndian.AppendUint16(cmd, 0)
-	cmd = append(cmd, params...)
-	binary.BigEndian.PutUint32(cmd[2:], uint32(len(cmd)))
-	rsp, err := dialSim(t, addr).Send(cmd)
-	if err == nil && len(rsp) < 10 {
-		err = fmt.Errorf("a %d-byte response", len(rsp))
-	}
-	if err != nil {
-		t.Fatalf("command %v: %v", cc, err)
-	}
-	if rc := tpm2.TPMRC(binary.BigEndian.Uint32(rsp[6:])); rc != tpm2.TPMRCSuccess {
-		t.Fatalf("command %v: %v", cc, rc)
 	}
 }
