@@ -12,6 +12,7 @@ import (
 	"github.com/securestore-go/securestore/internal/keys"
 	"github.com/securestore-go/securestore/internal/record"
 	"github.com/securestore-go/securestore/internal/storage"
+	"github.com/securestore-go/securestore/protector"
 )
 
 // Names of the settings in a store's meta table (docs/FORMAT.md).
@@ -32,6 +33,7 @@ type storeDB struct {
 	id        string // kind:name, the identity bound into every record
 	db        *storage.DB
 	protector string
+	scope     protector.Scope // what the protector is told about this store
 	device    []byte
 	meta      *keys.Metadata
 	classes   atomic.Pointer[classSet]

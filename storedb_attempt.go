@@ -52,18 +52,28 @@ func (v *storeDB) checkPasscode(ctx context.Context, clk clock, p []byte) (map[A
 	if clk.recorded != nil {
 		clk.recorded()
 	}
-	got, err := v.unwrapClassKeys(st.wrapped, keys.WrapDevicePasscode, v.passcodeKEK(st.params.Key(p)))
+	var got map[Accessibility][]byte
+	kek, err := v.attemptKEK(ctx, st, st.params.Key(p))
+	if err == nil {
+		got, err = v.unwrapClassKeys(st.wrapped, keys.WrapDevicePasscode, kek)
+	}
 	if cerr := ctx.Err(); cerr != nil {
 		// The attempt counts, and its answer is withheld: clearing the
 		// count or unlocking would tell a canceling guesser "right".
 		wipeKeys(got)
 		return nil, nil, fmt.Errorf("the passcode attempt was counted and not answered: %w", cerr)
 	}
-	if errors.Is(err, errWrongKEK) {
+	wrong := func() error {
 		if d := st.failures.Delay(); d > 0 {
-			return nil, nil, fmt.Errorf("%w (%d in a row: the next attempt waits %v)", ErrWrongPasscode, st.failures.Count, d)
+			return fmt.Errorf("%w (%d in a row: the next attempt waits %v)", ErrWrongPasscode, st.failures.Count, d)
 		}
-		return nil, nil, ErrWrongPasscode
+		return ErrWrongPasscode
+	}
+	if errors.Is(err, errWrongKEK) {
+		return nil, nil, wrong()
+	}
+	if berr := bindingError(err, wrong); berr != nil {
+		return nil, nil, berr
 	}
 	if err != nil {
 		return nil, nil, err

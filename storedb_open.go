@@ -41,6 +41,7 @@ func openStoreDB(ctx context.Context, dir, kind, name, protectorName string, cre
 		}
 	}()
 	scope := protector.Scope{Dir: dir, Store: v.id}
+	v.scope = scope
 
 	st, err := v.readState(ctx)
 	if errors.Is(err, storage.ErrNotFound) && !create {

@@ -34,6 +34,7 @@ var realClock = clock{now: time.Now, sleep: wait.For}
 type passcodeState struct {
 	params     *passcode.Params // nil when no passcode is set
 	raw        []byte           // the meta row as stored, to detect concurrent changes
+	binding    *passcodeBinding // the passcode's binding to the protector, if any (storedb_binding.go)
 	failures   passcode.Failures
 	wrapped    []storage.ClassKey
 	generation uint64 // of the class keys (storedb_generation.go)
@@ -63,6 +64,14 @@ func readPasscodeStateTx(tx *storage.Tx) (*passcodeState, error) {
 		}
 		st.params, st.raw = &p, raw
 	}
+	switch raw, err := tx.Meta(metaPasscodeBinding); {
+	case err == nil && st.params != nil:
+		if st.binding, err = decodeBinding(raw); err != nil {
+			return nil, err
+		}
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return nil, err
+	}
 	if f, err := tx.Meta(metaFailures); err == nil {
 		st.failures = passcode.DecodeFailures(f)
 	} else if !errors.Is(err, storage.ErrNotFound) {
@@ -84,13 +93,6 @@ func (v *storeDB) deviceClassSet(st *passcodeState) (*classSet, error) {
 	}
 	defer wipeKeys(device)
 	return (&classSet{generation: st.generation}).with(ciphers(device), st.params != nil), nil
-}
-
-// passcodeKEK derives this store's passcode KEK from the passcode key pk
-// (keys.PasscodeKEK). It wipes pk; the caller wipes the result.
-func (v *storeDB) passcodeKEK(pk []byte) []byte {
-	defer keys.Wipe(pk)
-	return keys.PasscodeKEK(v.device, pk, v.id)
 }
 
 func (v *storeDB) unlock(ctx context.Context, clk clock, p []byte) error {
@@ -132,12 +134,17 @@ func (v *storeDB) setPasscode(ctx context.Context, clk clock, cost passcode.Para
 		}
 		defer wipeKeys(withPasscode)
 	}
-	// The new wrapping: the new passcode's KEK, derived before the write
-	// lock is taken, or the device key's when the passcode goes.
+	// The new wrapping: the new passcode's KEK, derived (and bound to the
+	// protector, storedb_binding.go) before the write lock is taken, or
+	// the device key's when the passcode goes.
 	w := newWrapping{wrapping: keys.WrapDevice}
 	if len(new) > 0 {
 		params := passcode.New(cost)
-		w = newWrapping{params: &params, wrapping: keys.WrapDevicePasscode, kek: v.passcodeKEK(params.Key(new))}
+		kek, binding, err := v.newPasscodeKEK(ctx, params.Key(new))
+		if err != nil {
+			return err
+		}
+		w = newWrapping{params: &params, wrapping: keys.WrapDevicePasscode, kek: kek, binding: binding}
 	} else {
 		w.kek = v.deviceKEK()
 	}

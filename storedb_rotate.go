@@ -30,6 +30,7 @@ type newWrapping struct {
 	params   *passcode.Params // nil: the passcode is being removed
 	wrapping uint8
 	kek      []byte
+	binding  *passcodeBinding // the new passcode's binding to the protector, if any
 }
 
 // rotate gives the passcode classes fresh keys in tx, re-seals their items
@@ -66,6 +67,17 @@ func (v *storeDB) rotate(tx *storage.Tx, st *passcodeState, current map[Accessib
 		err = tx.DeleteMeta(metaPasscode)
 	} else {
 		err = tx.SetMeta(metaPasscode, w.params.Encode())
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The old binding goes with the old passcode: its sealed object lives
+	// only in the blob (nothing is kept in the TPM), so dropping the row
+	// drops it.
+	if w.binding != nil {
+		err = tx.SetMeta(metaPasscodeBinding, w.binding.encode())
+	} else {
+		err = tx.DeleteMeta(metaPasscodeBinding)
 	}
 	if err != nil {
 		return nil, err

@@ -134,6 +134,28 @@ func PasscodeKEK(device, passcodeKey []byte, store string) []byte {
 	return derive(secret, "securestore passcode kek v1\x00"+store)
 }
 
+// PasscodeAuth derives from the passcode key the auth value that a
+// protector's passcode binding checks (protector.PasscodeBinder). It has a
+// label of its own: the auth goes to the hardware, and neither it nor the
+// bound secret the hardware returns for it gives the KEK without the
+// passcode key itself. The caller wipes the result.
+func PasscodeAuth(passcodeKey []byte, store string) []byte {
+	return derive(passcodeKey, "securestore passcode auth v1\x00"+store)
+}
+
+// BoundPasscodeKEK is PasscodeKEK for a passcode bound to a protector's
+// hardware (derivation v2): it also depends on the secret that the
+// protector releases only for the right PasscodeAuth, so that a guess
+// cannot be checked without asking the hardware, which counts it. Stores
+// without a binding keep PasscodeKEK. The caller wipes the inputs and the
+// result.
+func BoundPasscodeKEK(device, passcodeKey, bound []byte, store string) []byte {
+	secret := make([]byte, 0, len(device)+len(passcodeKey)+len(bound))
+	secret = append(append(append(secret, device...), passcodeKey...), bound...)
+	defer Wipe(secret)
+	return derive(secret, "securestore passcode kek v2\x00"+store)
+}
+
 // WrapClassKey seals a class key under kek, bound to store, class and wrapping.
 func WrapClassKey(kek []byte, store string, class, wrapping uint8, classKey []byte) []byte {
 	aead, err := record.NewAEAD(kek)

@@ -74,3 +74,33 @@ func TestPasscodeKEK(t *testing.T) {
 		t.Error("PasscodeKEK does not depend on the store")
 	}
 }
+
+// TestBoundPasscodeKEK: the v2 KEK is the documented HKDF of device key,
+// passcode key and bound secret, depends on each, and differs from the
+// auth that goes to the hardware (which in turn is not the passcode key).
+func TestBoundPasscodeKEK(t *testing.T) {
+	dev, pk, bound := bytes.Repeat([]byte{4}, Size), bytes.Repeat([]byte{5}, Size), bytes.Repeat([]byte{6}, Size)
+	in := append(append(bytes.Clone(dev), pk...), bound...)
+	want, err := hkdf.Key(sha256.New, in, nil, "securestore passcode kek v2\x00app:a", Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := BoundPasscodeKEK(dev, pk, bound, "app:a")
+	if !bytes.Equal(got, want) {
+		t.Fatalf("BoundPasscodeKEK = %x, want %x", got, want)
+	}
+	if bytes.Equal(got, PasscodeKEK(dev, pk, "app:a")) {
+		t.Error("the bound KEK equals the unbound one")
+	}
+	if bytes.Equal(BoundPasscodeKEK(dev, pk, bytes.Repeat([]byte{7}, Size), "app:a"), want) {
+		t.Error("the bound KEK does not depend on the bound secret")
+	}
+	auth := PasscodeAuth(pk, "app:a")
+	wantAuth, _ := hkdf.Key(sha256.New, pk, nil, "securestore passcode auth v1\x00app:a", Size)
+	if !bytes.Equal(auth, wantAuth) || bytes.Equal(auth, pk) || bytes.Equal(auth, want) {
+		t.Errorf("PasscodeAuth = %x: want the documented HKDF, neither the passcode key nor the KEK", auth)
+	}
+	if bytes.Equal(PasscodeAuth(pk, "app:b"), auth) {
+		t.Error("PasscodeAuth does not depend on the store")
+	}
+}
