@@ -108,11 +108,15 @@ func (m *Metadata) OpenName(id, blob []byte) (service, key string, err error) {
 	return record.DecodeName(pt)
 }
 
-// Wipe clears the key bytes this Metadata holds.
+// Wipe clears the key bytes this Metadata holds, and the name cipher's
+// copy. The Metadata must not be used after. (The HMAC states in the
+// pools hold the id and tag keys XORed with HMAC's pads; they go with the
+// garbage collector: docs/SECURITY.md.)
 func (m *Metadata) Wipe() {
 	for _, k := range m.secret {
 		Wipe(k)
 	}
+	record.ZeroAEAD(m.names)
 }
 
 // DeviceKEK derives the key that wraps class keys protected by the device
@@ -140,6 +144,7 @@ func WrapClassKey(kek []byte, store string, class, wrapping uint8, classKey []by
 	if err != nil {
 		panic(err)
 	}
+	defer record.ZeroAEAD(aead)
 	return record.Seal(aead, classKey, record.ClassKeyAD(store, class, wrapping))
 }
 
@@ -149,6 +154,7 @@ func UnwrapClassKey(kek []byte, store string, class, wrapping uint8, blob []byte
 	if err != nil {
 		return nil, err
 	}
+	defer record.ZeroAEAD(aead)
 	k, err := record.Open(aead, blob, record.ClassKeyAD(store, class, wrapping))
 	if err != nil {
 		return nil, err
