@@ -11,7 +11,6 @@ package keys
 
 import (
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -43,14 +42,6 @@ func New() []byte {
 // (the garbage collector moves nothing, but slices get copied by callers),
 // so this narrows the window rather than closing it; docs/SECURITY.md says so.
 func Wipe(k []byte) { clear(k) }
-
-func derive(secret []byte, info string) []byte {
-	k, err := hkdf.Key(sha256.New, secret, nil, info, Size)
-	if err != nil {
-		panic("securestore: hkdf: " + err.Error()) // only for lengths > 255*32
-	}
-	return k
-}
 
 // Metadata holds the keys that protect names. They derive from the device
 // key alone, so names stay usable while the store is locked: HasItem, Keys
