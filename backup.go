@@ -76,12 +76,16 @@ func (v *storeDB) exportItems(ctx context.Context, group string, emit func(*expo
 			return fmt.Errorf("%w: an item name does not authenticate", ErrCorrupt)
 		}
 		class := Accessibility(row.Class)
-		aead, err := v.classKey(class)
+		cs := v.readClasses()
+		aead, err := cs.aead(class)
 		if err != nil {
+			cs.release()
 			return fmt.Errorf("%q (service %q in %s): %w", key, service, v.describe(), err)
 		}
 		ad := record.ItemAD(v.id, service, key, row.Class)
 		value, err := record.Open(aead, row.Value, ad)
+		record.ZeroAEAD(aead)
+		cs.release()
 		if err != nil {
 			return fmt.Errorf("%w: the value of %q (service %q in %s) does not authenticate", ErrCorrupt, key, service, v.describe())
 		}
@@ -304,8 +308,12 @@ func (imp *importer) put(ctx context.Context, it *exportfile.Item, class Accessi
 		return false, fmt.Errorf("%w: %q (service %q) has %d bytes, the limit is %d; raise Config.MaxValueBytes to import it",
 			ErrValueTooLarge, it.Key, it.Service, len(value), imp.s.cfg.maxValue)
 	}
-	cs := v.classes.Load()
-	aead, err := cs.key(class)
+	cs := v.readClasses()
+	defer cs.release()
+	aead, err := cs.aead(class)
+	if err == nil {
+		defer record.ZeroAEAD(aead)
+	}
 	if errors.Is(err, ErrNoPasscode) {
 		return false, nil // WhenPasscodeSet needs a passcode here too
 	}

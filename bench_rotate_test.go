@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/securestore-go/securestore/internal/record"
 )
 
 // BenchmarkRotate100k measures a passcode set and a change on a store of
@@ -27,14 +29,16 @@ func BenchmarkRotate100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		cs := v.classes.Load()
+		cs := v.readClasses()
 		for i := range n {
 			class := []Accessibility{WhenUnlocked, Always}[i%2]
-			aead, _ := cs.key(class)
+			aead, _ := cs.aead(class)
 			if err := tx.PutItem(v.item("svc", fmt.Sprintf("key-%06d", i), class, aead, []byte("a secret value of some forty bytes......"))); err != nil {
 				b.Fatal(err)
 			}
+			record.ZeroAEAD(aead)
 		}
+		cs.release()
 		if err := tx.Commit(); err != nil {
 			b.Fatal(err)
 		}

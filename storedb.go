@@ -11,6 +11,7 @@ import (
 
 	"github.com/securestore-go/securestore/internal/keys"
 	"github.com/securestore-go/securestore/internal/record"
+	"github.com/securestore-go/securestore/internal/secmem"
 	"github.com/securestore-go/securestore/internal/storage"
 	"github.com/securestore-go/securestore/protector"
 )
@@ -34,7 +35,8 @@ type storeDB struct {
 	db        *storage.DB
 	protector string
 	scope     protector.Scope // what the protector is told about this store
-	device    []byte
+	device    []byte          // the device key: deviceBuf's bytes
+	deviceBuf *secmem.Buffer  // holds the device key, wiped on close
 	meta      *keys.Metadata
 	classes   atomic.Pointer[classSet]
 
@@ -62,11 +64,6 @@ func storeFile(dir, kind, name string) string {
 	return filepath.Join(dir, kind+"."+name+".db")
 }
 
-// classKey returns the cipher of class c, or why it is not available.
-func (v *storeDB) classKey(c Accessibility) (cipher.AEAD, error) {
-	return v.classes.Load().key(c)
-}
-
 func (v *storeDB) get(ctx context.Context, service, key string) (string, error) {
 	id := v.meta.ItemID(service, key)
 	class, blob, err := v.db.Get(ctx, id)
@@ -74,12 +71,15 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 		return "", storageErr(err)
 	}
 	for retried := false; ; retried = true {
-		cs := v.classes.Load()
-		aead, err := cs.key(Accessibility(class))
+		cs := v.readClasses()
+		aead, err := cs.aead(Accessibility(class))
 		if err != nil {
+			cs.release()
 			return "", err
 		}
 		pt, err := record.Open(aead, blob, record.ItemAD(v.id, service, key, class))
+		record.ZeroAEAD(aead)
+		cs.release()
 		if err == nil {
 			s := string(pt)
 			clear(pt)
@@ -107,12 +107,15 @@ func (v *storeDB) set(ctx context.Context, service, key string, class Accessibil
 	v.writeMu.RLock()
 	defer v.writeMu.RUnlock()
 	for retried := false; ; retried = true {
-		cs := v.classes.Load()
-		aead, err := cs.key(class)
+		cs := v.readClasses()
+		aead, err := cs.aead(class)
 		if err != nil {
+			cs.release()
 			return err
 		}
 		it := v.item(service, key, class, aead, []byte(value))
+		record.ZeroAEAD(aead)
+		cs.release()
 		if !class.needsPasscode() {
 			return storageErr(v.db.Put(ctx, it))
 		}
@@ -175,12 +178,15 @@ func (v *storeDB) close() error {
 	return storageErr(err)
 }
 
+// wipe drops every key of the handle: the device key, the metadata keys
+// and the class keys (wiped once no reader uses them).
 func (v *storeDB) wipe() {
-	keys.Wipe(v.device)
+	v.deviceBuf.Free()
+	v.device = nil
 	if v.meta != nil {
 		v.meta.Wipe()
 	}
-	v.classes.Store(&classSet{})
+	v.publish(newClassSet(nil, false, 0))
 }
 
 // storageErr maps the storage layer's errors onto the public sentinels.

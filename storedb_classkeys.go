@@ -4,27 +4,93 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"maps"
+	"sync/atomic"
 
 	"github.com/securestore-go/securestore/internal/keys"
 	"github.com/securestore-go/securestore/internal/record"
+	"github.com/securestore-go/securestore/internal/secmem"
 	"github.com/securestore-go/securestore/internal/storage"
 )
 
-// classSet is the class keys a store can use right now, as ciphers. It is
-// immutable: Lock, Unlock and passcode changes build a new one and swap it
-// in, so the GetItem path reads it with one atomic load and no lock.
+// classSet is the class keys a store can use right now. It is immutable
+// once published: Lock, Unlock and passcode changes build a new one and
+// swap it in (publish), so that GetItem finds it with one atomic load.
+//
+// The raw keys sit in one secmem buffer (locked, out of core dumps) that
+// the set owns; no cipher object holds them between operations: aead
+// builds one per operation, and the caller zeroes it (record.ZeroAEAD).
+// A set that is replaced is wiped as soon as no reader uses it any more:
+// a reader takes a reference (readClasses) for as long as it reads the
+// keys, and the last reference dropped wipes and frees the buffer.
 type classSet struct {
-	aead        [numClasses]cipher.AEAD // nil where the key is not available
+	buf         *secmem.Buffer // numClasses slots of keys.Size bytes; nil when the set has no key
+	has         [numClasses]bool
 	hasPasscode bool
 	generation  uint64 // of the keys (storedb_generation.go)
+
+	// refs is 1 for being published (before that: for its builder), plus
+	// 1 per reader. It never rises again from 0, where the keys are wiped.
+	refs atomic.Int64
 }
 
-// key returns the cipher of class c, or why it is not available.
-func (cs *classSet) key(c Accessibility) (cipher.AEAD, error) {
+// newClassSet returns an unpublished set holding copies of raw (which the
+// caller still wipes), with one reference: publish or release it.
+func newClassSet(raw map[Accessibility][]byte, hasPasscode bool, generation uint64) *classSet {
+	cs := &classSet{hasPasscode: hasPasscode, generation: generation}
+	cs.refs.Store(1)
+	if len(raw) > 0 {
+		cs.buf = secmem.New(int(numClasses) * keys.Size)
+		for c, k := range raw {
+			if len(k) != keys.Size {
+				panic("securestore: a class key of the wrong size") // unwrap checks the size
+			}
+			copy(cs.slot(c), k)
+			cs.has[c] = true
+		}
+	}
+	return cs
+}
+
+func (cs *classSet) slot(c Accessibility) []byte {
+	return cs.buf.Bytes()[int(c)*keys.Size : (int(c)+1)*keys.Size]
+}
+
+// acquire takes a reader's reference, unless the set is already wiped.
+func (cs *classSet) acquire() bool {
+	for {
+		n := cs.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if cs.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// release drops a reference; the last one wipes the keys.
+func (cs *classSet) release() {
+	switch n := cs.refs.Add(-1); {
+	case n == 0:
+		cs.buf.Free()
+	case n < 0:
+		panic("securestore: class set released more often than acquired")
+	}
+}
+
+// aead returns a cipher of class c's key, or why the key is not available.
+// The caller holds a reference to cs, and zeroes the cipher with
+// record.ZeroAEAD once its operation is done.
+func (cs *classSet) aead(c Accessibility) (cipher.AEAD, error) {
 	if !c.valid() {
 		return nil, fmt.Errorf("%w: unknown class %d", ErrCorrupt, int(c))
 	}
-	if aead := cs.aead[c]; aead != nil {
+	if cs.has[c] {
+		aead, err := record.NewAEAD(cs.slot(c))
+		if err != nil {
+			panic(err) // class keys are always keys.Size bytes
+		}
 		return aead, nil
 	}
 	if c == WhenPasscodeSetThisDeviceOnly && !cs.hasPasscode {
@@ -34,28 +100,64 @@ func (cs *classSet) key(c Accessibility) (cipher.AEAD, error) {
 }
 
 // locked reports whether a passcode is set and WhenUnlocked items cannot
-// be read until Unlock.
-func (cs *classSet) locked() bool { return cs.hasPasscode && cs.aead[WhenUnlocked] == nil }
+// be read until Unlock. It reads no key: no reference needed.
+func (cs *classSet) locked() bool { return cs.hasPasscode && !cs.has[WhenUnlocked] }
 
-// with returns a copy of cs that has the given ciphers too.
-func (cs *classSet) with(add map[Accessibility]cipher.AEAD, hasPasscode bool) *classSet {
-	n := *cs
-	n.hasPasscode = hasPasscode
-	for c, a := range add {
-		n.aead[c] = a
-	}
-	return &n
-}
-
-// lockedCopy returns a copy of cs without the keys that Lock drops.
-func (cs *classSet) lockedCopy() *classSet {
-	n := *cs
-	for c := range n.aead {
-		if Accessibility(c).droppedOnLock() {
-			n.aead[c] = nil
+// view returns the keys of cs that keep selects, as slices of its buffer
+// (no copies); the caller holds a reference while it uses them.
+func (cs *classSet) view(keep func(Accessibility) bool) map[Accessibility][]byte {
+	out := map[Accessibility][]byte{}
+	for c, ok := range cs.has {
+		if ok && keep(Accessibility(c)) {
+			out[Accessibility(c)] = cs.slot(Accessibility(c))
 		}
 	}
-	return &n
+	return out
+}
+
+// with returns a new, unpublished set with cs's keys and those of add. The
+// caller holds a reference to cs.
+func (cs *classSet) with(add map[Accessibility][]byte, hasPasscode bool) *classSet {
+	all := cs.view(func(Accessibility) bool { return true })
+	maps.Copy(all, add)
+	return newClassSet(all, hasPasscode, cs.generation)
+}
+
+// lockedCopy returns a new, unpublished set without the keys that Lock
+// drops. The caller holds a reference to cs.
+func (cs *classSet) lockedCopy() *classSet {
+	return newClassSet(cs.view(func(c Accessibility) bool { return !c.droppedOnLock() }), cs.hasPasscode, cs.generation)
+}
+
+// readClasses returns the handle's current class set with a reader's
+// reference, which the caller releases once done with the keys.
+func (v *storeDB) readClasses() *classSet {
+	for {
+		// A set replaced between the load and acquire is wiped already;
+		// the next load finds its successor.
+		if cs := v.classes.Load(); cs.acquire() {
+			return cs
+		}
+	}
+}
+
+// publish makes next (unpublished, with its one reference) the handle's
+// class set, and retires the set it replaces: wiped once its last reader
+// is done.
+func (v *storeDB) publish(next *classSet) {
+	if old := v.classes.Swap(next); old != nil {
+		old.release()
+	}
+}
+
+// publishIf publishes next only if the current set is still old, and
+// drops next otherwise.
+func (v *storeDB) publishIf(old, next *classSet) {
+	if v.classes.CompareAndSwap(old, next) {
+		old.release()
+	} else {
+		next.release()
+	}
 }
 
 // needsPasscode reports whether a passcode, once set, protects the class:
@@ -79,12 +181,19 @@ func (v *storeDB) deviceKEK() []byte { return keys.DeviceKEK(v.device, v.id) }
 // encryption key is wrong (a wrong passcode), not the data damaged.
 var errWrongKEK = errors.New("class keys do not unwrap with this key")
 
+// testHookPasscodeKEK, set only by tests, sees each passcode KEK as it is
+// used: the memory test looks for copies of it after Lock.
+var testHookPasscodeKEK func(kek []byte)
+
 // unwrapClassKeys unwraps, with kek (which it wipes), the class keys
 // wrapped as wrapping. If none of them unwraps it returns errWrongKEK; if
 // only some do, the others are damaged (ErrCorrupt). The caller wipes the
 // keys (wipeKeys).
 func (v *storeDB) unwrapClassKeys(wrapped []storage.ClassKey, wrapping uint8, kek []byte) (map[Accessibility][]byte, error) {
 	defer keys.Wipe(kek)
+	if wrapping == keys.WrapDevicePasscode && testHookPasscodeKEK != nil {
+		testHookPasscodeKEK(kek)
+	}
 	out := map[Accessibility][]byte{}
 	failed := 0
 	for _, w := range wrapped {
@@ -136,7 +245,8 @@ func checkClassKeys(wrapped []storage.ClassKey, hasPasscode bool) error {
 	return nil
 }
 
-// ciphers turns class keys into their ciphers.
+// ciphers turns class keys into their ciphers; the caller zeroes them
+// (zeroCiphers).
 func ciphers(raw map[Accessibility][]byte) map[Accessibility]cipher.AEAD {
 	out := make(map[Accessibility]cipher.AEAD, len(raw))
 	for c, k := range raw {
@@ -147,6 +257,12 @@ func ciphers(raw map[Accessibility][]byte) map[Accessibility]cipher.AEAD {
 		out[c] = aead
 	}
 	return out
+}
+
+func zeroCiphers(m map[Accessibility]cipher.AEAD) {
+	for _, a := range m {
+		record.ZeroAEAD(a)
+	}
 }
 
 func wipeKeys(raw map[Accessibility][]byte) {

@@ -69,7 +69,7 @@ func (v *storeDB) refreshKeys(ctx context.Context, stale *classSet) error {
 	if err != nil {
 		return err
 	}
-	v.classes.CompareAndSwap(stale, next)
+	v.publishIf(stale, next)
 	return nil
 }
 

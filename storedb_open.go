@@ -9,6 +9,7 @@ import (
 
 	"github.com/securestore-go/securestore/internal/fsutil"
 	"github.com/securestore-go/securestore/internal/keys"
+	"github.com/securestore-go/securestore/internal/secmem"
 	"github.com/securestore-go/securestore/internal/storage"
 	"github.com/securestore-go/securestore/protector"
 )
@@ -152,8 +153,12 @@ func (v *storeDB) readKeys(tx *storage.Tx) (*storeDBState, error) {
 // but WhenPasscodeSet without a passcode, the Always classes with one (a
 // store with a passcode opens locked).
 func (v *storeDB) unwrapDevice(ctx context.Context, scope protector.Scope, st *storeDBState) error {
-	var err error
-	v.device, err = unwrapDeviceKey(ctx, st.protector, scope, st.blob)
+	raw, err := unwrapDeviceKey(ctx, st.protector, scope, st.blob)
+	if err == nil {
+		v.deviceBuf = secmem.Copy(raw)
+		v.device = v.deviceBuf.Bytes()
+		keys.Wipe(raw)
+	}
 	if errors.Is(err, protector.ErrKeyCorrupt) {
 		return fmt.Errorf("%w: unwrap the device key with the %q protector: %w", ErrCorrupt, st.protector, err)
 	}
@@ -170,7 +175,7 @@ func (v *storeDB) unwrapDevice(ctx context.Context, scope protector.Scope, st *s
 		v.wipe()
 		return err
 	}
-	v.classes.Store((&classSet{generation: st.generation}).with(ciphers(deviceOnly), st.hasPasscode))
+	v.publish(newClassSet(deviceOnly, st.hasPasscode, st.generation))
 	wipeKeys(deviceOnly)
 	return nil
 }

@@ -92,7 +92,7 @@ func (v *storeDB) deviceClassSet(st *passcodeState) (*classSet, error) {
 		return nil, err
 	}
 	defer wipeKeys(device)
-	return (&classSet{generation: st.generation}).with(ciphers(device), st.params != nil), nil
+	return newClassSet(device, st.params != nil, st.generation), nil
 }
 
 func (v *storeDB) unlock(ctx context.Context, clk clock, p []byte) error {
@@ -105,12 +105,17 @@ func (v *storeDB) unlock(ctx context.Context, clk clock, p []byte) error {
 	if err != nil {
 		return err
 	}
-	v.classes.Store(next.with(ciphers(got), true))
+	v.publish(next.with(got, true))
+	next.release()
 	return nil
 }
 
+// lock drops the WhenUnlocked keys; their buffer is wiped as soon as no
+// reader uses it.
 func (v *storeDB) lock() {
-	v.classes.Store(v.classes.Load().lockedCopy())
+	cur := v.readClasses()
+	defer cur.release()
+	v.publish(cur.lockedCopy())
 }
 
 // setPasscode implements Store.SetPasscode: it checks old, then gives the
@@ -175,9 +180,12 @@ func (v *storeDB) setPasscode(ctx context.Context, clk clock, cost passcode.Para
 		return err
 	})
 	if err != nil {
+		if next != nil {
+			next.release() // built, not committed: wipe its keys
+		}
 		return storageErr(err)
 	}
-	v.classes.Store(next)
+	v.publish(next)
 	return nil
 }
 

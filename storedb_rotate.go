@@ -98,7 +98,7 @@ func (v *storeDB) rotate(tx *storage.Tx, st *passcodeState, current map[Accessib
 	for c, k := range fresh {
 		all[c] = k
 	}
-	return (&classSet{generation: gen}).with(ciphers(all), !removing), nil
+	return newClassSet(all, !removing, gen), nil
 }
 
 // reseal opens every item of the classes in fresh with its current key
@@ -117,6 +117,8 @@ func (v *storeDB) reseal(tx *storage.Tx, current, fresh map[Accessibility][]byte
 		}
 	}
 	newAEAD := ciphers(fresh)
+	defer zeroCiphers(oldAEAD)
+	defer zeroCiphers(newAEAD)
 	if progress != nil {
 		progress(0, total)
 	}

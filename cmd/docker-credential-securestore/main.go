@@ -12,11 +12,16 @@ import (
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/cmd/internal/credential"
 	"github.com/securestore-go/securestore/cmd/internal/credential/docker"
+	"github.com/securestore-go/securestore/internal/secmem"
 )
 
 const name = "docker-credential-securestore"
 
 func main() {
+	// Keys pass through this process: keep them out of core files (and,
+	// on Linux, away from same-user ptrace). Best effort: lowering a limit
+	// does not fail in practice, and the program works without it.
+	_ = secmem.DisableCoreDumps()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout))
 }
 

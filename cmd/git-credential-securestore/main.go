@@ -12,6 +12,7 @@ import (
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/cmd/internal/credential"
 	"github.com/securestore-go/securestore/cmd/internal/credential/git"
+	"github.com/securestore-go/securestore/internal/secmem"
 )
 
 const name = "git-credential-securestore"
@@ -20,6 +21,10 @@ const name = "git-credential-securestore"
 var clock = time.Now
 
 func main() {
+	// Keys pass through this process: keep them out of core files (and,
+	// on Linux, away from same-user ptrace). Best effort: lowering a limit
+	// does not fail in practice, and the program works without it.
+	_ = secmem.DisableCoreDumps()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -7,9 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/securestore-go/securestore/internal/secmem"
 )
 
 func main() {
+	// Keys pass through this process: keep them out of core files (and,
+	// on Linux, away from same-user ptrace). Best effort: lowering a limit
+	// does not fail in practice, and the program works without it.
+	_ = secmem.DisableCoreDumps()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

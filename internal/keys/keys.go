@@ -11,7 +11,6 @@ package keys
 
 import (
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -43,14 +42,6 @@ func New() []byte {
 // (the garbage collector moves nothing, but slices get copied by callers),
 // so this narrows the window rather than closing it; docs/SECURITY.md says so.
 func Wipe(k []byte) { clear(k) }
-
-func derive(secret []byte, info string) []byte {
-	k, err := hkdf.Key(sha256.New, secret, nil, info, Size)
-	if err != nil {
-		panic("securestore: hkdf: " + err.Error()) // only for lengths > 255*32
-	}
-	return k
-}
 
 // Metadata holds the keys that protect names. They derive from the device
 // key alone, so names stay usable while the store is locked: HasItem, Keys
@@ -108,11 +99,15 @@ func (m *Metadata) OpenName(id, blob []byte) (service, key string, err error) {
 	return record.DecodeName(pt)
 }
 
-// Wipe clears the key bytes this Metadata holds.
+// Wipe clears the key bytes this Metadata holds, and the name cipher's
+// copy. The Metadata must not be used after. (The HMAC states in the
+// pools hold the id and tag keys XORed with HMAC's pads; they go with the
+// garbage collector: docs/SECURITY.md.)
 func (m *Metadata) Wipe() {
 	for _, k := range m.secret {
 		Wipe(k)
 	}
+	record.ZeroAEAD(m.names)
 }
 
 // DeviceKEK derives the key that wraps class keys protected by the device
@@ -162,6 +157,7 @@ func WrapClassKey(kek []byte, store string, class, wrapping uint8, classKey []by
 	if err != nil {
 		panic(err)
 	}
+	defer record.ZeroAEAD(aead)
 	return record.Seal(aead, classKey, record.ClassKeyAD(store, class, wrapping))
 }
 
@@ -171,6 +167,7 @@ func UnwrapClassKey(kek []byte, store string, class, wrapping uint8, blob []byte
 	if err != nil {
 		return nil, err
 	}
+	defer record.ZeroAEAD(aead)
 	k, err := record.Open(aead, blob, record.ClassKeyAD(store, class, wrapping))
 	if err != nil {
 		return nil, err

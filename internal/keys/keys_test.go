@@ -104,3 +104,18 @@ func TestBoundPasscodeKEK(t *testing.T) {
 		t.Error("PasscodeAuth does not depend on the store")
 	}
 }
+
+// TestDeriveIsHKDF: the wiping HKDF gives crypto/hkdf's bytes.
+func TestDeriveIsHKDF(t *testing.T) {
+	for _, secret := range [][]byte{nil, []byte("short"), bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{9}, 200)} {
+		for _, info := range []string{"", "item id", "securestore passcode kek v1\x00app:a"} {
+			want, err := hkdf.Key(sha256.New, secret, nil, info, Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := derive(secret, info); !bytes.Equal(got, want) {
+				t.Errorf("derive(%d bytes, %q) = %x, want %x", len(secret), info, got, want)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"reflect"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -31,6 +32,20 @@ const (
 // key seals over the store's life.
 func NewAEAD(key []byte) (cipher.AEAD, error) {
 	return chacha20poly1305.NewX(key)
+}
+
+// ZeroAEAD wipes the copy of the key that an AEAD from NewAEAD holds.
+// x/crypto's XChaCha20-Poly1305 is a pointer to a struct whose only field
+// is the 32-byte key (for ChaCha20 the key schedule is the key itself), so
+// zeroing the struct leaves no key behind; the AEAD must not be used
+// after. Callers build an AEAD per operation from a wiped key buffer and
+// call ZeroAEAD when done, so that no cipher object outlives its key.
+func ZeroAEAD(aead cipher.AEAD) {
+	v := reflect.ValueOf(aead)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		panic("record: ZeroAEAD: the AEAD is not a pointer to a struct")
+	}
+	v.Elem().SetZero()
 }
 
 // Seal encrypts plaintext under aead with a fresh random nonce, binding ad.

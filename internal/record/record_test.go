@@ -73,3 +73,34 @@ func TestNameEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestZeroAEAD: after ZeroAEAD the cipher seals exactly as one with the
+// all-zero key, so no byte of the real key is left in it.
+func TestZeroAEAD(t *testing.T) {
+	key := bytes.Repeat([]byte{0xA5}, 32)
+	aead, err := NewAEAD(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero, err := NewAEAD(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce := make([]byte, nonceSize)
+	before := aead.Seal(nil, nonce, []byte("x"), nil)
+	if bytes.Equal(before, zero.Seal(nil, nonce, []byte("x"), nil)) {
+		t.Fatal("a keyed cipher seals like the zero key: the check below would prove nothing")
+	}
+	ZeroAEAD(aead)
+	if got, want := aead.Seal(nil, nonce, []byte("x"), nil), zero.Seal(nil, nonce, []byte("x"), nil); !bytes.Equal(got, want) {
+		t.Fatalf("after ZeroAEAD the cipher still seals with its key")
+	}
+}
+
+func BenchmarkAEADPerOperation(b *testing.B) {
+	key := bytes.Repeat([]byte{0xA5}, 32)
+	for b.Loop() {
+		aead, _ := NewAEAD(key)
+		ZeroAEAD(aead)
+	}
+}
