@@ -136,7 +136,8 @@ func (inv *invocation) removePasscode(ctx context.Context, s *securestore.Store,
 	if err != nil {
 		return err
 	}
-	inv.announceUnlockWait(ctx, s)                          // checking current waits as Unlock does
+	// Checking current waits as Unlock does.
+	inv.announceUnlockWait(ctx, s)
 	if err := inv.rekey(ctx, s, current, nil); err != nil { // wipes current
 		return forAction("remove", err)
 	}
