@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // SetPasscode sets, changes or removes the passcode of the app's store.
@@ -80,6 +81,30 @@ func (s *Store) Unlock(ctx context.Context, passcode []byte) error {
 		return fmt.Errorf("securestore: unlock %s: %w", v.describe(), err)
 	}
 	return nil
+}
+
+// UnlockDelay is how long an Unlock called now would wait before trying
+// its passcode, and the count of wrong passcodes in a row that asks for
+// that wait (see Unlock), so that a program can say so before it waits —
+// "waiting 4 s after 5 wrong passcodes". It reads the count and waits for
+// nothing. The answer is advice: another attempt, in this process or
+// another, may change it before Unlock runs, and Unlock enforces its own
+// reading of the schedule. A store with no passcode fails with
+// ErrNoPasscode.
+func (s *Store) UnlockDelay(ctx context.Context) (wait time.Duration, failures int, err error) {
+	v, done, err := s.ownDB(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("securestore: unlock delay: %w", err)
+	}
+	defer done()
+	st, err := v.readPasscodeState(ctx)
+	if err == nil && st.params == nil {
+		err = ErrNoPasscode
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("securestore: unlock delay of %s: %w", v.describe(), err)
+	}
+	return st.failures.Wait(s.clock.now()), st.failures.Count, nil
 }
 
 // Lock makes the WhenUnlocked classes unreadable again until Unlock.

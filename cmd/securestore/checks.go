@@ -102,14 +102,20 @@ type noStoreError struct {
 }
 
 func (e *noStoreError) Error() string {
-	dir := e.inv.global.dir
+	return fmt.Sprintf("%s has no store in %s (check --app, --group and --dir; 'securestore set' creates one)", e.inv.storeName(), e.inv.storeDir())
+}
+
+// storeDir is the store directory the command uses: --dir, else
+// $SECURESTORE_DIR, else the default ("" when there is none).
+func (inv *invocation) storeDir() string {
+	dir := inv.global.dir
 	if dir == "" {
 		dir = os.Getenv(securestore.EnvDir)
 	}
 	if dir == "" {
 		dir, _ = securestore.DefaultDir()
 	}
-	return fmt.Sprintf("%s has no store in %s (check --app, --group and --dir; 'securestore set' creates one)", e.inv.storeName(), dir)
+	return dir
 }
 
 func (e *noStoreError) Unwrap() error { return e.err }

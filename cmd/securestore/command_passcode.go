@@ -100,6 +100,7 @@ func (inv *invocation) changePasscode(ctx context.Context, s *securestore.Store,
 	// Check the current passcode before asking for the new one twice:
 	// whoever typed it wrong learns it now, not after typing two more.
 	// Unlock wipes the copy it is given.
+	inv.announceUnlockWait(ctx, s)
 	if err := s.Unlock(ctx, bytes.Clone(current)); err != nil {
 		clear(current)
 		return forAction("change", err)
@@ -135,6 +136,8 @@ func (inv *invocation) removePasscode(ctx context.Context, s *securestore.Store,
 	if err != nil {
 		return err
 	}
+	// Checking current waits as Unlock does.
+	inv.announceUnlockWait(ctx, s)
 	if err := inv.rekey(ctx, s, current, nil); err != nil { // wipes current
 		return forAction("remove", err)
 	}

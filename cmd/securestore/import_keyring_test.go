@@ -21,7 +21,8 @@ import (
 
 // TestImportKeyringScripts runs testdata/secretservice/*.txtar against the
 // real Secret Service of .ci/with-secret-service, which the scripts fill
-// with items through secret-tool.
+// with items through secret-tool, or take away (unsetting its bus
+// address) to play an ssh session or a cron job.
 func TestImportKeyringScripts(t *testing.T) {
 	servicetest.SharedSecretService(t)
 	if _, err := exec.LookPath("secret-tool"); err != nil {

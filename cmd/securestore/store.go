@@ -123,7 +123,11 @@ func (inv *invocation) explain(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case strings.Contains(err.Error(), "readonly database") || strings.Contains(err.Error(), "read-only file system"):
+	case strings.Contains(err.Error(), "readonly database") || strings.Contains(err.Error(), "read-only file system") ||
+		// SQLite in WAL mode cannot open a store in a directory where it
+		// cannot create the -shm file, even to read: it says only
+		// "unable to open database file (14)".
+		strings.Contains(err.Error(), "unable to open database file") && dirReadOnly(inv.storeDir()):
 		return fmt.Errorf("the store directory is read-only for this user (give a writable one with --dir DIR or $%s): %w",
 			securestore.EnvDir, err)
 	case strings.Contains(err.Error(), `unwrap the device key with the "secretservice" protector`) &&

@@ -33,6 +33,13 @@ import (
 // run out and PROGRAM waits for more, ttytype presses Ctrl-C, as a user
 // who gives up would.
 //
+// A line of INPUT that starts with "@" is an answer to a question asked
+// with echo on (a "[y/N]" confirmation): ttytype types the rest of it
+// while echo is ON, once PROGRAM has shown something since the last line
+// was typed and what it showed last does not end in a newline — a prompt
+// waiting on its line. The terminal echoes it, newline included, so the
+// rule for the next line holds as before.
+//
 // A PROGRAM that leaves the terminal's echo off would leave the user's
 // shell unusable: ttytype then fails with status 125, whatever PROGRAM's.
 func ttyType() {
@@ -70,6 +77,7 @@ func ttyType() {
 	go func() { exited <- cmd.Wait() }()
 
 	typed, interrupted := 0, false
+	shownAtTyping := 0 // bytes the terminal had shown when the last line was typed
 	deadline := time.After(30 * time.Second)
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -86,6 +94,16 @@ wait:
 			waitErr = errTimedOut
 			break wait
 		case <-tick.C:
+			if typed < len(lines) && strings.HasPrefix(lines[typed], "@") {
+				shown := transcript.bytes()
+				if !echoOn(tty) || len(shown) <= shownAtTyping || shown[len(shown)-1] == '\n' {
+					continue
+				}
+				ptmx.WriteString(strings.TrimSuffix(lines[typed][1:], "\n") + "\n")
+				typed++
+				shownAtTyping = len(shown)
+				continue
+			}
 			if transcript.count('\n') < typed || echoOn(tty) {
 				continue
 			}
@@ -93,6 +111,7 @@ wait:
 			case typed < len(lines):
 				ptmx.WriteString(strings.TrimSuffix(lines[typed], "\n") + "\n")
 				typed++
+				shownAtTyping = transcript.len()
 			case !interrupted:
 				ptmx.Write([]byte{3}) // Ctrl-C
 				interrupted = true
@@ -162,6 +181,12 @@ func (b *lockedBuffer) count(c byte) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return bytes.Count(b.buf.Bytes(), []byte{c})
+}
+
+func (b *lockedBuffer) len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
 }
 
 func (b *lockedBuffer) bytes() []byte {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/securestore-go/securestore"
 )
@@ -69,7 +70,31 @@ func (inv *invocation) unlock(ctx context.Context, s *securestore.Store, cause e
 	// A wrong passcode fails with ErrWrongPasscode (exit status 5); after
 	// a few in a row the library waits before trying, and its message
 	// says how long the next attempt will wait.
+	inv.announceUnlockWait(ctx, s)
 	return s.Unlock(ctx, passcode) // wipes passcode
+}
+
+// unlockDelay is Store.UnlockDelay; tests replace it to announce a wait
+// that the store's real clock would make them sleep through.
+var unlockDelay = (*securestore.Store).UnlockDelay
+
+// announceUnlockWait says on a terminal that the passcode attempt about
+// to start waits first, and why: "waiting 4 s after 5 wrong passcodes".
+// Without it a user who typed the passcode sees nothing happen for up to
+// 15 minutes. It says nothing when stderr is not a terminal (logs and
+// scripts get the library's error, which names the next wait) or when
+// there is no wait; an error reading the count is left to the attempt,
+// which meets it too.
+func (inv *invocation) announceUnlockWait(ctx context.Context, s *securestore.Store) {
+	if !writerIsTerminal(inv.stderr) {
+		return
+	}
+	wait, failures, err := unlockDelay(s, ctx)
+	if err != nil || wait <= 0 {
+		return
+	}
+	seconds := (wait + time.Second - 1) / time.Second // 0.2 s left is "1 s", never "0 s"
+	fmt.Fprintf(inv.stderr, "waiting %d s after %d wrong %s\n", seconds, failures, plural(failures, "passcode", "passcodes"))
 }
 
 // lockedError is a locked store that the command could not unlock, for
