@@ -143,6 +143,9 @@ func (v *storeDB) wipe() {
 }
 
 // storageErr maps the storage layer's errors onto the public sentinels.
+// Package storage wraps every error in one of its own sentinels and quotes
+// no stored byte, so the mapping is complete; anything else passing through
+// here is already one of this package's errors or the context's.
 func storageErr(err error) error {
 	switch {
 	case err == nil:
@@ -153,6 +156,10 @@ func storageErr(err error) error {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	case errors.Is(err, storage.ErrClosed):
 		return ErrClosed
+	case errors.Is(err, storage.ErrDiskFull):
+		return fmt.Errorf("%w: %w", ErrDiskFull, err)
+	case errors.Is(err, storage.ErrIO), errors.Is(err, storage.ErrTooNew):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

@@ -28,11 +28,11 @@ const upsertItem = `INSERT INTO items (id, svc, class, name, value) VALUES (?, ?
 
 // Get returns the class and sealed value of the item with this id.
 func (d *DB) Get(ctx context.Context, id []byte) (class uint8, value []byte, err error) {
-	err = d.get.QueryRowContext(ctx, id).Scan(&class, &value)
+	err = d.get.QueryRowContext(ctx, id).Scan(byteCol{"class", &class}, blobCol{"value", &value})
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, ErrNotFound
 	}
-	return class, value, classify(err)
+	return class, value, classify(d.path, err)
 }
 
 // Has reports whether an item with this id exists, reading no value.
@@ -42,7 +42,7 @@ func (d *DB) Has(ctx context.Context, id []byte) (bool, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
-	return err == nil, classify(err)
+	return err == nil, classify(d.path, err)
 }
 
 // Named is an item's id and sealed name.
@@ -56,18 +56,18 @@ type Named struct {
 func (d *DB) ListService(ctx context.Context, svc []byte) ([]Named, error) {
 	rows, err := d.list.QueryContext(ctx, svc)
 	if err != nil {
-		return nil, classify(err)
+		return nil, classify(d.path, err)
 	}
 	defer rows.Close()
 	var out []Named
 	for rows.Next() {
 		var n Named
-		if err := rows.Scan(&n.ID, &n.Name); err != nil {
-			return nil, classify(err)
+		if err := rows.Scan(blobCol{"id", &n.ID}, blobCol{"name", &n.Name}); err != nil {
+			return nil, classify(d.path, err)
 		}
 		out = append(out, n)
 	}
-	return out, classify(rows.Err())
+	return out, classify(d.path, rows.Err())
 }
 
 // Put stores it, replacing any item with the same id. It returns once the
@@ -95,7 +95,8 @@ func (d *DB) Scan(ctx context.Context, fn func(*Item) error) error {
 		defer rows.Close()
 		var it Item
 		for rows.Next() {
-			if err := rows.Scan(&it.ID, &it.Svc, &it.Class, &it.Name, &it.Value); err != nil {
+			if err := rows.Scan(blobCol{"id", &it.ID}, blobCol{"svc", &it.Svc}, byteCol{"class", &it.Class},
+				blobCol{"name", &it.Name}, blobCol{"value", &it.Value}); err != nil {
 				return err
 			}
 			if err := fn(&it); err != nil {

@@ -38,6 +38,11 @@ type RepairReport struct {
 //
 // No process may have the database open: Repair refuses if one does.
 func Repair(ctx context.Context, path string) (RepairReport, error) {
+	rep, err := repair(ctx, path)
+	return rep, classify(path, err)
+}
+
+func repair(ctx context.Context, path string) (RepairReport, error) {
 	file := fileState(path)
 	file.mu.Lock()
 	defer file.mu.Unlock()
@@ -120,7 +125,7 @@ func checkpoint(ctx context.Context, path string) error {
 	defer db.Close()
 	var busy, logFrames, done int
 	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
-		return classify(err)
+		return classify(path, err)
 	}
 	if busy != 0 {
 		return fmt.Errorf("checkpoint: %w", errInUse)

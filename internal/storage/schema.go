@@ -104,11 +104,11 @@ func (d *DB) schemaCurrent(ctx context.Context) (bool, error) {
 func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return classify(err)
+		return classify(d.path, err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return classify(err)
+		return classify(d.path, err)
 	}
-	return classify(tx.Commit())
+	return classify(d.path, tx.Commit())
 }

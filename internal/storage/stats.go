@@ -7,17 +7,17 @@ import "context"
 func (d *DB) CountByClass(ctx context.Context) (map[uint8]int, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT class, COUNT(*) FROM items GROUP BY class`)
 	if err != nil {
-		return nil, classify(err)
+		return nil, classify(d.path, err)
 	}
 	defer rows.Close()
 	counts := map[uint8]int{}
 	for rows.Next() {
 		var class uint8
-		var n int
-		if err := rows.Scan(&class, &n); err != nil {
-			return nil, classify(err)
+		var n int64
+		if err := rows.Scan(byteCol{"class", &class}, intCol{"count", &n}); err != nil {
+			return nil, classify(d.path, err)
 		}
-		counts[class] = n
+		counts[class] = int(n)
 	}
-	return counts, classify(rows.Err())
+	return counts, classify(d.path, rows.Err())
 }

@@ -35,18 +35,6 @@ import (
 // database call that could otherwise block on another process.
 const BusyTimeout = 10 * time.Second
 
-var (
-	// ErrNotFound: no row has that id.
-	ErrNotFound = errors.New("no such record")
-	// ErrCorrupt: SQLite found the database file malformed, or it is not a
-	// securestore database.
-	ErrCorrupt = errors.New("database is corrupt")
-	// ErrTooNew: the database was written by a newer securestore.
-	ErrTooNew = errors.New("database format is newer than this program")
-	// ErrClosed: the DB has been closed.
-	ErrClosed = errors.New("database is closed")
-)
-
 // DB is one store's database.
 type DB struct {
 	path   string
@@ -66,11 +54,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	file.mu.Lock()
 	defer file.mu.Unlock()
 	d, err := open(ctx, path, file.refs == 0)
-	if err == nil {
-		file.refs++
-		d.file = file
+	if err != nil {
+		return nil, classify(path, err)
 	}
-	return d, err
+	file.refs++
+	d.file = file
+	return d, nil
 }
 
 // open opens the database; first: no other DB of this process has it open,
@@ -96,17 +85,17 @@ func open(ctx context.Context, path string, first bool) (*DB, error) {
 	d := &DB{path: path, sql: db}
 	if err := retryBusy(ctx, func() error { return d.migrate(ctx) }); err != nil {
 		db.Close()
-		return nil, classify(err)
+		return nil, classify(path, err)
 	}
 	if err := d.prepare(ctx); err != nil {
 		db.Close()
-		return nil, classify(err)
+		return nil, classify(path, err)
 	}
-	w, err := startWriter(ctx, db)
+	w, err := startWriter(ctx, path, db)
 	if err != nil {
 		d.closeStmts()
 		db.Close()
-		return nil, classify(err)
+		return nil, classify(path, err)
 	}
 	d.writer = w
 	return d, nil
@@ -177,21 +166,6 @@ func (d *DB) Close() error {
 		return err
 	}
 	return werr
-}
-
-// classify wraps SQLite's "this file is damaged" codes in ErrCorrupt.
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
-			return fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
-	}
-	return err
 }
 
 // retryBusy runs setup again while it fails with SQLITE_BUSY, for up to

@@ -92,7 +92,7 @@ func TestOpenRefusesDamagedWAL(t *testing.T) {
 		t.Fatalf("clean copy holds %d items, want %d", len(want), n-n/5)
 	}
 	path, ends, ps := walFixture(t, n) // contents checkpointed the first one
-	early := ends[len(ends)/3]        // a frame inside an early item transaction
+	early := ends[len(ends)/3]         // a frame inside an early item transaction
 	cases := []struct {
 		name string
 		fn   func(wal []byte)

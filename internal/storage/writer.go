@@ -26,6 +26,7 @@ type op struct {
 // is in flight the next batch gathers behind it: N concurrent writers pay
 // for far fewer than N fsyncs (group commit).
 type writer struct {
+	path string // the database's, for errors
 	conn *sql.Conn
 	// Statements prepared once on conn. The transaction is driven with
 	// BEGIN/COMMIT statements of its own rather than conn.BeginTx: a
@@ -45,12 +46,12 @@ type writer struct {
 	taken, commits atomic.Int64
 }
 
-func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1)}
+	w := &writer{path: path, conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1)}
 	// The writer waits for the write lock itself (begin), so SQLite's own
 	// busy wait is off on its connection.
 	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
@@ -159,7 +160,7 @@ func (w *writer) apply(batch []*op) error {
 	// the others' writes too. begin bounds the wait for the lock.
 	ctx := context.Background()
 	if err := w.beginImmediate(ctx); err != nil {
-		return classify(err)
+		return classify(w.path, err)
 	}
 	for _, o := range batch {
 		var err error
@@ -171,7 +172,7 @@ func (w *writer) apply(batch []*op) error {
 		}
 		if err != nil {
 			w.abort()
-			return classify(err)
+			return classify(w.path, err)
 		}
 	}
 	if _, err := w.commitTx.ExecContext(ctx); err != nil {
@@ -179,7 +180,7 @@ func (w *writer) apply(batch []*op) error {
 		// transaction open; roll it back so that the next batch starts
 		// clean and nothing of this one lingers.
 		w.abort()
-		return classify(err)
+		return classify(w.path, err)
 	}
 	w.commits.Add(1)
 	return nil
