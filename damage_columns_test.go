@@ -83,6 +83,9 @@ func colCases() []colCase {
 			set("empty", "x''")
 			set("longer", fmt.Sprintf("%s || CAST(? AS BLOB)", col))
 		}
+		if table == "items" && (col == "svc" || col == "id") {
+			return // a WITHOUT ROWID table's key cannot be set NULL even with NOT NULL lifted
+		}
 		cases = append(cases, colCase{name: fmt.Sprintf("%s.%s%s=null", table, col, where),
 			query: fmt.Sprintf(`UPDATE %s SET %s = NULL%s`, table, col, where), null: true})
 	}

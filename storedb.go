@@ -63,7 +63,10 @@ func (v *storeDB) classKey(c Accessibility) (cipher.AEAD, error) {
 
 func (v *storeDB) get(ctx context.Context, service, key string) (string, error) {
 	id := v.meta.ItemID(service, key)
-	class, blob, err := v.db.Get(ctx, id)
+	class, blob, err := v.db.Get(ctx, v.meta.ServiceTag(service), id)
+	if errors.Is(err, storage.ErrNotFound) {
+		class, blob, err = v.getProven(ctx, service, key)
+	}
 	if err != nil {
 		return "", storageErr(err)
 	}
@@ -104,26 +107,34 @@ func (v *storeDB) item(service, key string, class Accessibility, aead cipher.AEA
 }
 
 func (v *storeDB) delete(ctx context.Context, service, key string) error {
-	return storageErr(v.db.Delete(ctx, v.meta.ItemID(service, key)))
+	return storageErr(v.db.Delete(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key)))
 }
 
 func (v *storeDB) has(ctx context.Context, service, key string) (bool, error) {
-	ok, err := v.db.Has(ctx, v.meta.ItemID(service, key))
-	return ok, storageErr(err)
+	ok, err := v.db.Has(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key))
+	if err != nil || ok {
+		return ok, storageErr(err)
+	}
+	_, _, err = v.getProven(ctx, service, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, storageErr(err)
 }
 
 func (v *storeDB) keys(ctx context.Context, service string) ([]string, error) {
-	rows, err := v.db.ListService(ctx, v.meta.ServiceTag(service))
+	// Every row, not a search for the service's: see storedb_absent.go.
+	out := []string{}
+	err := v.db.View(ctx, func(tx *storage.Tx) error {
+		return v.walkNames(tx, func(s, k string) error {
+			if s == service {
+				out = append(out, k)
+			}
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, storageErr(err)
-	}
-	out := make([]string, 0, len(rows))
-	for _, r := range rows {
-		svc, key, err := v.meta.OpenName(r.ID, r.Name)
-		if err != nil || svc != service {
-			return nil, fmt.Errorf("%w: an item name does not authenticate", ErrCorrupt)
-		}
-		out = append(out, key)
 	}
 	return out, nil
 }

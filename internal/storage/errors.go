@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -65,9 +67,18 @@ func classify(path string, err error) error {
 		// value. The scanners in scan.go make this unreachable for the
 		// columns they read; this is the fallback.
 		return fmt.Errorf("%w: %s: a column holds a value of the wrong type", ErrCorrupt, path)
+	case strings.HasPrefix(err.Error(), "sql: "):
+		return fmt.Errorf("%w: %s: %w", ErrIO, path, err)
 	}
-	// Errors of the file system (os.PathError) name a path, never content.
-	return fmt.Errorf("%w: %s: %w", ErrIO, path, err)
+	var pe *fs.PathError
+	var errno syscall.Errno
+	if errors.As(err, &pe) || errors.As(err, &errno) {
+		// Errors of the file system name a path, never content.
+		return fmt.Errorf("%w: %s: %w", ErrIO, path, err)
+	}
+	// An error of the caller's own, returned by the function it passed to
+	// View, Update or Walk: already the caller's to describe.
+	return err
 }
 
 // classifyCode maps an SQLite result code onto this package's sentinels.

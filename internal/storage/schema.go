@@ -33,6 +33,25 @@ var migrations = []string{
 		value BLOB NOT NULL
 	);
 	CREATE INDEX items_by_service ON items (svc);`,
+
+	// 1 → 2: items in one b-tree keyed by (svc, id), WITHOUT ROWID.
+	// Before, a lookup went through the index on id to a rowid, and Keys
+	// through the index on svc: two structures that damage could make
+	// disagree with the rows, so that a stored item read as absent with no
+	// error. Now the rows are the lookup structure; a damaged lookup is
+	// caught by the walk that confirms every miss (DB.Walk). The copy,
+	// the drop and the rename run in the one transaction of migrate.
+	`CREATE TABLE items_v2 (
+		svc   BLOB NOT NULL,
+		id    BLOB NOT NULL,
+		class INTEGER NOT NULL,
+		name  BLOB NOT NULL,
+		value BLOB NOT NULL,
+		PRIMARY KEY (svc, id)
+	) WITHOUT ROWID;
+	INSERT INTO items_v2 (svc, id, class, name, value) SELECT svc, id, class, name, value FROM items;
+	DROP TABLE items;
+	ALTER TABLE items_v2 RENAME TO items;`,
 }
 
 // SchemaVersion is the schema version this program writes.

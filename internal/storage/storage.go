@@ -41,7 +41,6 @@ type DB struct {
 	sql    *sql.DB
 	get    *sql.Stmt
 	has    *sql.Stmt
-	list   *sql.Stmt
 	writer *writer
 	file   *openFile // this process's record of path
 }
@@ -126,20 +125,17 @@ func dsn(path string) string {
 
 func (d *DB) prepare(ctx context.Context) error {
 	var err error
-	if d.get, err = d.sql.PrepareContext(ctx, `SELECT class, value FROM items WHERE id = ?`); err != nil {
+	if d.get, err = d.sql.PrepareContext(ctx, `SELECT class, value FROM items WHERE svc = ? AND id = ?`); err != nil {
 		return err
 	}
-	if d.has, err = d.sql.PrepareContext(ctx, `SELECT 1 FROM items WHERE id = ?`); err != nil {
-		return err
-	}
-	if d.list, err = d.sql.PrepareContext(ctx, `SELECT id, name FROM items WHERE svc = ?`); err != nil {
+	if d.has, err = d.sql.PrepareContext(ctx, `SELECT 1 FROM items WHERE svc = ? AND id = ?`); err != nil {
 		return err
 	}
 	return nil
 }
 
 func (d *DB) closeStmts() {
-	for _, s := range []*sql.Stmt{d.get, d.has, d.list} {
+	for _, s := range []*sql.Stmt{d.get, d.has} {
 		if s != nil {
 			s.Close()
 		}

@@ -33,27 +33,27 @@ func item(i int) *Item {
 
 func TestPutGetDelete(t *testing.T) {
 	d, _ := openTemp(t)
-	if _, _, err := d.Get(ctx, []byte("0001")); !errors.Is(err, ErrNotFound) {
+	if _, _, err := d.Get(ctx, []byte("svc"), []byte("0001")); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get before Put: %v", err)
 	}
 	if err := d.Put(ctx, item(1)); err != nil {
 		t.Fatal(err)
 	}
-	class, v, err := d.Get(ctx, []byte("0001"))
+	class, v, err := d.Get(ctx, []byte("svc"), []byte("0001"))
 	if err != nil || class != 1 || !bytes.Equal(v, item(1).Value) {
 		t.Fatalf("Get = %d %q %v", class, v, err)
 	}
-	if ok, err := d.Has(ctx, []byte("0001")); !ok || err != nil {
+	if ok, err := d.Has(ctx, []byte("svc"), []byte("0001")); !ok || err != nil {
 		t.Fatalf("Has = %v %v", ok, err)
 	}
-	rows, err := d.ListService(ctx, []byte("svc"))
+	rows, err := d.listService(ctx, []byte("svc"))
 	if err != nil || len(rows) != 1 || string(rows[0].ID) != "0001" {
 		t.Fatalf("ListService = %v %v", rows, err)
 	}
-	if err := d.Delete(ctx, []byte("0001")); err != nil {
+	if err := d.Delete(ctx, []byte("svc"), []byte("0001")); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := d.Has(ctx, []byte("0001")); ok || err != nil {
+	if ok, err := d.Has(ctx, []byte("svc"), []byte("0001")); ok || err != nil {
 		t.Fatalf("Has after Delete = %v %v", ok, err)
 	}
 }
@@ -110,7 +110,7 @@ func TestGroupCommit(t *testing.T) {
 	if got := d.writer.commits.Load(); got != 2 {
 		t.Fatalf("%d writes took %d commits, want 2 (the first alone, then all queued ones together)", n+1, got)
 	}
-	rows, err := d.ListService(ctx, []byte("svc"))
+	rows, err := d.listService(ctx, []byte("svc"))
 	if err != nil || len(rows) != n+1 {
 		t.Fatalf("ListService: %d rows, %v", len(rows), err)
 	}
@@ -123,7 +123,7 @@ func TestCanceledWriteIsNotApplied(t *testing.T) {
 	if err := d.Put(c, item(1)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put with a canceled context: %v", err)
 	}
-	if ok, _ := d.Has(ctx, []byte("0001")); ok {
+	if ok, _ := d.Has(ctx, []byte("svc"), []byte("0001")); ok {
 		t.Fatal("a write whose context was canceled before it was queued was applied")
 	}
 }
@@ -244,4 +244,17 @@ func TestConcurrentOpenOfNewDatabase(t *testing.T) {
 			}
 		}
 	}
+}
+
+// listService returns the key and name of every item whose service tag
+// is svc, as Keys sees them.
+func (d *DB) listService(ctx context.Context, svc []byte) ([]Named, error) {
+	var out []Named
+	err := d.Walk(ctx, func(n *Named) error {
+		if bytes.Equal(n.Svc, svc) {
+			out = append(out, Named{Svc: bytes.Clone(n.Svc), ID: bytes.Clone(n.ID), Name: bytes.Clone(n.Name)})
+		}
+		return nil
+	})
+	return out, err
 }

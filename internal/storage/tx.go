@@ -117,7 +117,7 @@ func (t *Tx) PutItem(it *Item) error {
 			return classify(t.path, err)
 		}
 	}
-	_, err := t.upsert.ExecContext(t.ctx, it.ID, it.Svc, it.Class, it.Name, it.Value)
+	_, err := t.upsert.ExecContext(t.ctx, it.Svc, it.ID, it.Class, it.Name, it.Value)
 	return classify(t.path, err)
 }
 

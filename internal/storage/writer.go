@@ -13,10 +13,12 @@ import (
 // latency stays bounded however many writers queue up.
 const maxBatch = 1024
 
-// op is one queued write: a put when put is non-nil, else a delete of id.
+// op is one queued write: a put when put is non-nil, else a delete of
+// (svc, id).
 type op struct {
 	ctx  context.Context
 	put  *Item
+	svc  []byte
 	id   []byte
 	done chan error
 }
@@ -68,7 +70,7 @@ func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) 
 		{&w.commitTx, `COMMIT`},
 		{&w.rollback, `ROLLBACK`},
 		{&w.upsert, upsertItem},
-		{&w.del, `DELETE FROM items WHERE id = ?`},
+		{&w.del, `DELETE FROM items WHERE svc = ? AND id = ?`},
 	} {
 		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
 			w.closeConn()
@@ -166,9 +168,9 @@ func (w *writer) apply(batch []*op) error {
 		var err error
 		if o.put != nil {
 			it := o.put
-			_, err = w.upsert.ExecContext(ctx, it.ID, it.Svc, it.Class, it.Name, it.Value)
+			_, err = w.upsert.ExecContext(ctx, it.Svc, it.ID, it.Class, it.Name, it.Value)
 		} else {
-			_, err = w.del.ExecContext(ctx, o.id)
+			_, err = w.del.ExecContext(ctx, o.svc, o.id)
 		}
 		if err != nil {
 			w.abort()
