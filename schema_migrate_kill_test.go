@@ -17,8 +17,8 @@ import (
 	"github.com/securestore-go/securestore/internal/testdir"
 )
 
-// The schema migration of issue 12 (items keyed by (svc, id), WITHOUT
-// ROWID) runs in one transaction on the first Open of an old store. These
+// The schema migration of issue 12 (items in one b-tree keyed by their
+// slot, no index) runs in one transaction on the first Open of an old store. These
 // tests make a store in the old layout (schema version 1), then open it in
 // a process that is killed with SIGKILL at a random moment of the
 // migration: afterwards the store opens, and every item reads back.
@@ -139,7 +139,7 @@ func checkMigrated(t *testing.T, dir string, want map[string]string, where strin
 	}
 }
 
-func TestMigrateToWithoutRowid(t *testing.T) {
+func TestMigrateToSlots(t *testing.T) {
 	orig := testdir.New(t)
 	want := makeV1Store(t, orig, 50)
 	if v := schemaVersion(t, orig); v != 1 {

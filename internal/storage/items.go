@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -13,20 +14,48 @@ import (
 // right class key can be chosen before decrypting (it is also bound into
 // the value's associated data, so altering it only makes the value fail).
 //
-// The items table is one b-tree keyed by (Svc, ID), without a rowid and
-// without a second index (docs/FORMAT.md): there is no index that damage
-// could make disagree with the rows.
+// The items table is one b-tree, keyed by the item's slot (slotOf(ID)),
+// with no index beside it (docs/FORMAT.md): there is no second structure
+// that damage could make disagree with the rows.
 type Item struct {
-	ID    []byte // keyed MAC of (service, key): the lookup key, with Svc
-	Svc   []byte // keyed MAC of the service: what Keys looks items up by
+	ID    []byte // keyed MAC of (service, key): the lookup key
+	Svc   []byte // keyed MAC of the service: what Keys filters by
 	Class uint8
 	Name  []byte // sealed (service, key)
 	Value []byte // sealed value
 }
 
-// upsertItem stores an item, replacing the one with the same key.
-const upsertItem = `INSERT INTO items (svc, id, class, name, value) VALUES (?, ?, ?, ?, ?)
-	ON CONFLICT (svc, id) DO UPDATE SET class = excluded.class, name = excluded.name, value = excluded.value`
+// slotOf is the table key of the item whose id is id: its first 8 bytes as
+// a signed integer, SQLite's rowid. The id is a keyed MAC, so two items'
+// slots coincide with probability 2^-64 per pair, and nobody without the
+// store's keys can make them; an item whose slot another item holds is
+// refused (ErrCorrupt) rather than allowed to replace it. A rowid key keeps
+// a whole 2 KB row on its leaf page, where a WITHOUT ROWID table keyed by
+// the id would put most of it on an overflow page of its own.
+func slotOf(path string, id []byte) (int64, error) {
+	if len(id) < 8 {
+		return 0, fmt.Errorf("%w: %s: an item id of %d bytes", ErrCorrupt, path, len(id))
+	}
+	return int64(binary.BigEndian.Uint64(id)), nil
+}
+
+// upsertItem stores an item in its slot, replacing the item with the same
+// id; the WHERE leaves another item in the slot untouched (no row changed,
+// which the caller reports).
+const upsertItem = `INSERT INTO items (slot, id, svc, class, name, value) VALUES (?, ?, ?, ?, ?, ?)
+	ON CONFLICT (slot) DO UPDATE SET class = excluded.class, name = excluded.name, value = excluded.value
+	WHERE items.id = excluded.id AND items.svc = excluded.svc`
+
+// deleteItem removes the item, only if the row in its slot is it.
+const deleteItem = `DELETE FROM items WHERE slot = ? AND id = ? AND svc = ?`
+
+const selectItem = `SELECT id, svc, class, value FROM items WHERE slot = ?`
+
+// slotTaken reports an upsert that changed no row: another item's row is
+// in the slot (a collision, or a damaged row).
+func slotTaken(path string) error {
+	return fmt.Errorf("%w: %s: another row holds the item's slot", ErrCorrupt, path)
+}
 
 // Get returns the class and sealed value of the item (svc, id).
 //
@@ -35,31 +64,46 @@ const upsertItem = `INSERT INTO items (svc, id, class, name, value) VALUES (?, ?
 // report a stored item as absent confirms the miss with Tx.Get and Tx.Walk
 // in one View, so that the search and the walk see the same snapshot.
 func (d *DB) Get(ctx context.Context, svc, id []byte) (class uint8, value []byte, err error) {
-	return getItem(d.path, d.get.QueryRowContext(ctx, svc, id))
+	slot, err := slotOf(d.path, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return getItem(d.path, svc, id, d.get.QueryRowContext(ctx, slot))
 }
 
 // Get is DB.Get within the transaction's snapshot.
 func (t *Tx) Get(svc, id []byte) (class uint8, value []byte, err error) {
-	return getItem(t.path, t.tx.QueryRowContext(t.ctx, `SELECT class, value FROM items WHERE svc = ? AND id = ?`, svc, id))
+	slot, err := slotOf(t.path, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	return getItem(t.path, svc, id, t.tx.QueryRowContext(t.ctx, selectItem, slot))
 }
 
-func getItem(path string, row *sql.Row) (class uint8, value []byte, err error) {
-	err = row.Scan(byteCol{"class", &class}, blobCol{"value", &value})
+func getItem(path string, svc, id []byte, row *sql.Row) (class uint8, value []byte, err error) {
+	var gotID, gotSvc []byte
+	err = row.Scan(blobCol{"id", &gotID}, blobCol{"svc", &gotSvc}, byteCol{"class", &class}, blobCol{"value", &value})
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, ErrNotFound
 	}
-	return class, value, classify(path, err)
+	if err != nil {
+		return 0, nil, classify(path, err)
+	}
+	if !bytes.Equal(gotID, id) || !bytes.Equal(gotSvc, svc) {
+		// Put never lets an item take another's slot: the row is damaged.
+		return 0, nil, fmt.Errorf("%w: %s: the row in the item's slot is not the item's", ErrCorrupt, path)
+	}
+	return class, value, nil
 }
 
 // Has reports whether the item (svc, id) exists, reading no value. A false
 // answer is a search's, as Get's ErrNotFound is.
 func (d *DB) Has(ctx context.Context, svc, id []byte) (bool, error) {
-	var one int64
-	err := d.has.QueryRowContext(ctx, svc, id).Scan(intCol{"1", &one})
-	if errors.Is(err, sql.ErrNoRows) {
+	_, _, err := d.Get(ctx, svc, id)
+	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
-	return err == nil, classify(d.path, err)
+	return err == nil, err
 }
 
 // Named is an item's key and sealed name.
@@ -68,35 +112,37 @@ type Named struct {
 	Name    []byte
 }
 
-// Walk calls fn with the key and sealed name of every item, in key order,
+// Walk calls fn with the key and sealed name of every item, in slot order,
 // reading every leaf of the b-tree without searching it. It fails with
-// ErrCorrupt when the keys do not come strictly ascending, which is how a
+// ErrCorrupt when the slots do not come strictly ascending, which is how a
 // damaged child pointer (a leaf reached twice, or in the wrong place)
-// shows; and with the error of fn, which checks each row's name against
-// its key (only the caller has the keys for it).
+// shows, or when a row's slot is not its id's; and with the error of fn,
+// which checks each row's name against its key (only the caller has the
+// keys for it).
 //
 // Walk is what proves a miss: an item that Walk does not see, in a walk
 // whose every row checks, is not in the table. The Named passed to fn is
 // reused: fn must copy what it keeps.
 func (t *Tx) Walk(fn func(*Named) error) error {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT svc, id, name FROM items ORDER BY svc, id`)
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT slot, svc, id, name FROM items ORDER BY slot`)
 	if err != nil {
 		return classify(t.path, err)
 	}
 	defer rows.Close()
 	var n Named
-	var prevSvc, prevID []byte
+	var slot, prev int64
 	first := true
 	for rows.Next() {
-		if err := rows.Scan(blobCol{"svc", &n.Svc}, blobCol{"id", &n.ID}, blobCol{"name", &n.Name}); err != nil {
+		if err := rows.Scan(intCol{"slot", &slot}, blobCol{"svc", &n.Svc}, blobCol{"id", &n.ID}, blobCol{"name", &n.Name}); err != nil {
 			return classify(t.path, err)
 		}
-		if c := bytes.Compare(n.Svc, prevSvc); !first && (c < 0 || c == 0 && bytes.Compare(n.ID, prevID) <= 0) {
+		if !first && slot <= prev {
 			return fmt.Errorf("%w: %s: the items b-tree is out of order", ErrCorrupt, t.path)
 		}
-		first = false
-		prevSvc = append(prevSvc[:0], n.Svc...)
-		prevID = append(prevID[:0], n.ID...)
+		first, prev = false, slot
+		if want, err := slotOf(t.path, n.ID); err != nil || want != slot {
+			return fmt.Errorf("%w: %s: a row is in another item's slot", ErrCorrupt, t.path)
+		}
 		if err := fn(&n); err != nil {
 			return err
 		}
@@ -109,16 +155,24 @@ func (d *DB) Walk(ctx context.Context, fn func(*Named) error) error {
 	return d.View(ctx, func(tx *Tx) error { return tx.Walk(fn) })
 }
 
-// Put stores it, replacing any item with the same key. It returns once the
+// Put stores it, replacing any item with the same id. It returns once the
 // change is durable.
 func (d *DB) Put(ctx context.Context, it *Item) error {
-	return d.writer.submit(ctx, &op{put: it, svc: it.Svc, id: it.ID})
+	slot, err := slotOf(d.path, it.ID)
+	if err != nil {
+		return err
+	}
+	return d.writer.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID})
 }
 
 // Delete removes the item (svc, id), if any. It returns once the change is
 // durable.
 func (d *DB) Delete(ctx context.Context, svc, id []byte) error {
-	return d.writer.submit(ctx, &op{svc: svc, id: id})
+	slot, err := slotOf(d.path, id)
+	if err != nil {
+		return err
+	}
+	return d.writer.submit(ctx, &op{slot: slot, svc: svc, id: id})
 }
 
 // Scan calls fn with every item, in no particular order, from one

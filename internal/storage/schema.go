@@ -34,24 +34,21 @@ var migrations = []string{
 	);
 	CREATE INDEX items_by_service ON items (svc);`,
 
-	// 1 → 2: items in one b-tree keyed by (svc, id), WITHOUT ROWID.
-	// Before, a lookup went through the index on id to a rowid, and Keys
-	// through the index on svc: two structures that damage could make
-	// disagree with the rows, so that a stored item read as absent with no
-	// error. Now the rows are the lookup structure; a damaged lookup is
-	// caught by the walk that confirms every miss (DB.Walk). The copy,
-	// the drop and the rename run in the one transaction of migrate.
+	// 1 → 2: items in one b-tree, the table's own, keyed by the item's
+	// slot (slotOf(id)): no index. Before, a lookup went through the
+	// index on id to a rowid, and Keys through the index on svc: two
+	// structures that damage could make disagree with the rows, so that a
+	// stored item read as absent with no error. The rows move in Go
+	// (migrateSlots), which computes the slots, in the one transaction of
+	// migrate.
 	`CREATE TABLE items_v2 (
-		svc   BLOB NOT NULL,
+		slot  INTEGER PRIMARY KEY,
 		id    BLOB NOT NULL,
+		svc   BLOB NOT NULL,
 		class INTEGER NOT NULL,
 		name  BLOB NOT NULL,
-		value BLOB NOT NULL,
-		PRIMARY KEY (svc, id)
-	) WITHOUT ROWID;
-	INSERT INTO items_v2 (svc, id, class, name, value) SELECT svc, id, class, name, value FROM items;
-	DROP TABLE items;
-	ALTER TABLE items_v2 RENAME TO items;`,
+		value BLOB NOT NULL
+	);`,
 }
 
 // SchemaVersion is the schema version this program writes.
@@ -96,6 +93,11 @@ func (d *DB) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 				return fmt.Errorf("schema %d→%d: %w", v, v+1, err)
 			}
+			if v == 1 {
+				if err := migrateSlots(ctx, d.path, tx); err != nil {
+					return fmt.Errorf("schema %d→%d: %w", v, v+1, err)
+				}
+			}
 		}
 		// PRAGMA takes no bound parameters; both values are constants.
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations))); err != nil {
@@ -130,4 +132,47 @@ func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return classify(d.path, err)
 	}
 	return classify(d.path, tx.Commit())
+}
+
+// migrateSlots is the Go part of migration 1 → 2: it copies every item
+// into items_v2 under its slot, then replaces items with items_v2.
+func migrateSlots(ctx context.Context, path string, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, svc, class, name, value FROM items`)
+	if err != nil {
+		return err
+	}
+	var all []Item
+	for rows.Next() {
+		var it Item
+		if err := rows.Scan(blobCol{"id", &it.ID}, blobCol{"svc", &it.Svc}, byteCol{"class", &it.Class},
+			blobCol{"name", &it.Name}, blobCol{"value", &it.Value}); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO items_v2 (slot, id, svc, class, name, value) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for _, it := range all {
+		slot, err := slotOf(path, it.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := ins.ExecContext(ctx, slot, it.ID, it.Svc, it.Class, it.Name, it.Value); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{`DROP TABLE items`, `ALTER TABLE items_v2 RENAME TO items`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }

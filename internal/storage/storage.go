@@ -40,7 +40,6 @@ type DB struct {
 	path   string
 	sql    *sql.DB
 	get    *sql.Stmt
-	has    *sql.Stmt
 	writer *writer
 	file   *openFile // this process's record of path
 }
@@ -125,17 +124,14 @@ func dsn(path string) string {
 
 func (d *DB) prepare(ctx context.Context) error {
 	var err error
-	if d.get, err = d.sql.PrepareContext(ctx, `SELECT class, value FROM items WHERE svc = ? AND id = ?`); err != nil {
-		return err
-	}
-	if d.has, err = d.sql.PrepareContext(ctx, `SELECT 1 FROM items WHERE svc = ? AND id = ?`); err != nil {
+	if d.get, err = d.sql.PrepareContext(ctx, selectItem); err != nil {
 		return err
 	}
 	return nil
 }
 
 func (d *DB) closeStmts() {
-	for _, s := range []*sql.Stmt{d.get, d.has} {
+	for _, s := range []*sql.Stmt{d.get} {
 		if s != nil {
 			s.Close()
 		}

@@ -27,33 +27,33 @@ func openTemp(t *testing.T) (*DB, string) {
 }
 
 func item(i int) *Item {
-	b := []byte(fmt.Sprintf("%04d", i))
+	b := []byte(fmt.Sprintf("%08d", i)) // 8 bytes: the slot is an id's first 8
 	return &Item{ID: b, Svc: []byte("svc"), Class: 1, Name: b, Value: bytes.Repeat(b, 10)}
 }
 
 func TestPutGetDelete(t *testing.T) {
 	d, _ := openTemp(t)
-	if _, _, err := d.Get(ctx, []byte("svc"), []byte("0001")); !errors.Is(err, ErrNotFound) {
+	if _, _, err := d.Get(ctx, []byte("svc"), []byte("00000001")); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get before Put: %v", err)
 	}
 	if err := d.Put(ctx, item(1)); err != nil {
 		t.Fatal(err)
 	}
-	class, v, err := d.Get(ctx, []byte("svc"), []byte("0001"))
+	class, v, err := d.Get(ctx, []byte("svc"), []byte("00000001"))
 	if err != nil || class != 1 || !bytes.Equal(v, item(1).Value) {
 		t.Fatalf("Get = %d %q %v", class, v, err)
 	}
-	if ok, err := d.Has(ctx, []byte("svc"), []byte("0001")); !ok || err != nil {
+	if ok, err := d.Has(ctx, []byte("svc"), []byte("00000001")); !ok || err != nil {
 		t.Fatalf("Has = %v %v", ok, err)
 	}
 	rows, err := d.listService(ctx, []byte("svc"))
-	if err != nil || len(rows) != 1 || string(rows[0].ID) != "0001" {
+	if err != nil || len(rows) != 1 || string(rows[0].ID) != "00000001" {
 		t.Fatalf("ListService = %v %v", rows, err)
 	}
-	if err := d.Delete(ctx, []byte("svc"), []byte("0001")); err != nil {
+	if err := d.Delete(ctx, []byte("svc"), []byte("00000001")); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := d.Has(ctx, []byte("svc"), []byte("0001")); ok || err != nil {
+	if ok, err := d.Has(ctx, []byte("svc"), []byte("00000001")); ok || err != nil {
 		t.Fatalf("Has after Delete = %v %v", ok, err)
 	}
 }
@@ -123,7 +123,7 @@ func TestCanceledWriteIsNotApplied(t *testing.T) {
 	if err := d.Put(c, item(1)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put with a canceled context: %v", err)
 	}
-	if ok, _ := d.Has(ctx, []byte("svc"), []byte("0001")); ok {
+	if ok, _ := d.Has(ctx, []byte("svc"), []byte("00000001")); ok {
 		t.Fatal("a write whose context was canceled before it was queued was applied")
 	}
 }
@@ -257,4 +257,29 @@ func (d *DB) listService(ctx context.Context, svc []byte) ([]Named, error) {
 		return nil
 	})
 	return out, err
+}
+
+// TestSlotTaken: an item whose slot (the first 8 bytes of its id) another
+// item holds is refused, through Put and through Tx.PutItem, and the other
+// item stays as it was.
+func TestSlotTaken(t *testing.T) {
+	d, _ := openTemp(t)
+	a := &Item{ID: []byte("samesame-A"), Svc: []byte("svc"), Class: 1, Name: []byte("a"), Value: []byte("value a")}
+	b := &Item{ID: []byte("samesame-B"), Svc: []byte("svc"), Class: 1, Name: []byte("b"), Value: []byte("value b")}
+	if err := d.Put(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(ctx, b); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Put into a taken slot: %v; want ErrCorrupt", err)
+	}
+	err := d.Update(ctx, func(tx *Tx) error { return tx.PutItem(b) })
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("PutItem into a taken slot: %v; want ErrCorrupt", err)
+	}
+	if _, v, err := d.Get(ctx, a.Svc, a.ID); err != nil || string(v) != "value a" {
+		t.Fatalf("Get a = %q, %v", v, err)
+	}
+	if _, _, err := d.Get(ctx, b.Svc, b.ID); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Get b: %v; want ErrCorrupt (the slot holds another row)", err)
+	}
 }

@@ -111,14 +111,32 @@ func (t *Tx) DeleteClass(class uint8) (int64, error) {
 // same id. Bulk writers (import) use it to make many items one atomic
 // change; single writes go through DB.Put, which batches.
 func (t *Tx) PutItem(it *Item) error {
+	slot, err := slotOf(t.path, it.ID)
+	if err != nil {
+		return err
+	}
 	if t.upsert == nil {
-		var err error
 		if t.upsert, err = t.tx.PrepareContext(t.ctx, upsertItem); err != nil {
 			return classify(t.path, err)
 		}
 	}
-	_, err := t.upsert.ExecContext(t.ctx, it.Svc, it.ID, it.Class, it.Name, it.Value)
-	return classify(t.path, err)
+	res, err := t.upsert.ExecContext(t.ctx, slot, it.ID, it.Svc, it.Class, it.Name, it.Value)
+	n, err := rowsAffected(res, err)
+	if err != nil {
+		return classify(t.path, err)
+	}
+	if n == 0 {
+		return slotTaken(t.path)
+	}
+	return nil
+}
+
+// rowsAffected is res.RowsAffected after an Exec that returned err.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // Begin starts a write transaction that the caller ends with Commit or

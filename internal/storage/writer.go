@@ -18,6 +18,7 @@ const maxBatch = 1024
 type op struct {
 	ctx  context.Context
 	put  *Item
+	slot int64
 	svc  []byte
 	id   []byte
 	done chan error
@@ -70,7 +71,7 @@ func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) 
 		{&w.commitTx, `COMMIT`},
 		{&w.rollback, `ROLLBACK`},
 		{&w.upsert, upsertItem},
-		{&w.del, `DELETE FROM items WHERE svc = ? AND id = ?`},
+		{&w.del, deleteItem},
 	} {
 		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
 			w.closeConn()
@@ -168,9 +169,13 @@ func (w *writer) apply(batch []*op) error {
 		var err error
 		if o.put != nil {
 			it := o.put
-			_, err = w.upsert.ExecContext(ctx, it.Svc, it.ID, it.Class, it.Name, it.Value)
+			var res sql.Result
+			res, err = w.upsert.ExecContext(ctx, o.slot, it.ID, it.Svc, it.Class, it.Name, it.Value)
+			if n, rerr := rowsAffected(res, err); rerr == nil && n == 0 {
+				err = slotTaken(w.path)
+			}
 		} else {
-			_, err = w.del.ExecContext(ctx, o.svc, o.id)
+			_, err = w.del.ExecContext(ctx, o.slot, o.id, o.svc)
 		}
 		if err != nil {
 			w.abort()

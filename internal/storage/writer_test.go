@@ -12,7 +12,7 @@ import (
 // valueItem is item i with the given value and a class that varies with i.
 func valueItem(i int, value string) *Item {
 	return &Item{
-		ID:    fmt.Appendf(nil, "id-%04d", i),
+		ID:    fmt.Appendf(nil, "%08d-id", i), // distinct first 8 bytes: the slot
 		Svc:   []byte("svc"),
 		Class: uint8(i % 7),
 		Name:  fmt.Appendf(nil, "name-%04d", i),
