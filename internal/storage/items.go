@@ -162,6 +162,9 @@ func (d *DB) Put(ctx context.Context, it *Item) error {
 	if err != nil {
 		return err
 	}
+	if d.writer == nil {
+		return d.readOnly()
+	}
 	return d.writer.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID})
 }
 
@@ -171,6 +174,9 @@ func (d *DB) Delete(ctx context.Context, svc, id []byte) error {
 	slot, err := slotOf(d.path, id)
 	if err != nil {
 		return err
+	}
+	if d.writer == nil {
+		return d.readOnly()
 	}
 	return d.writer.submit(ctx, &op{slot: slot, svc: svc, id: id})
 }

@@ -118,7 +118,7 @@ func writeNew(name string, data []byte) error {
 
 // checkpoint copies the WAL into the database file and empties it.
 func checkpoint(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", dsn(path))
+	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return err
 	}

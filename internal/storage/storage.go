@@ -42,6 +42,7 @@ type DB struct {
 	get    *sql.Stmt
 	writer *writer
 	file   *openFile // this process's record of path
+	noShm  bool      // opened read-only without a -shm file (noshm.go)
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -51,7 +52,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	file := fileState(path)
 	file.mu.Lock()
 	defer file.mu.Unlock()
-	d, err := open(ctx, path, file.refs == 0)
+	d, err := open(ctx, path, file.refs == 0, false)
+	if errors.Is(classify(path, err), ErrDiskFull) {
+		// No space for the -shm file (or the -wal): open read-only with
+		// the wal-index in this process's memory (noshm.go).
+		d, err = open(ctx, path, file.refs == 0, true)
+	}
 	if err != nil {
 		return nil, classify(path, err)
 	}
@@ -61,8 +67,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 }
 
 // open opens the database; first: no other DB of this process has it open,
-// so its WAL is checked before SQLite may replay it (walguard.go).
-func open(ctx context.Context, path string, first bool) (*DB, error) {
+// so its WAL is checked before SQLite may replay it (walguard.go); noShm:
+// the read-only fallback of a full disk (noshm.go).
+func open(ctx context.Context, path string, first, noShm bool) (*DB, error) {
 	if first {
 		lock, err := guardWAL(ctx, path)
 		if err != nil {
@@ -71,16 +78,21 @@ func open(ctx context.Context, path string, first bool) (*DB, error) {
 		// Held until migrate's first read has built the wal-index.
 		defer lock.release()
 	}
-	db, err := sql.Open("sqlite", dsn(path))
+	db, err := sql.Open("sqlite", dsn(path, noShm))
 	if err != nil {
 		return nil, err
 	}
 	// Each connection carries its own page cache; a few are plenty for
-	// readers, and the writer keeps one of its own.
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
+	// readers, and the writer keeps one of its own. Without a -shm file
+	// there is one connection, which holds the wal-index (noshm.go).
+	conns := 8
+	if noShm {
+		conns = 1
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
-	d := &DB{path: path, sql: db}
+	d := &DB{path: path, sql: db, noShm: noShm}
 	if err := retryBusy(ctx, func() error { return d.migrate(ctx) }); err != nil {
 		db.Close()
 		return nil, classify(path, err)
@@ -88,6 +100,9 @@ func open(ctx context.Context, path string, first bool) (*DB, error) {
 	if err := d.prepare(ctx); err != nil {
 		db.Close()
 		return nil, classify(path, err)
+	}
+	if noShm {
+		return d, nil // no writer: Put and Delete report the full disk
 	}
 	w, err := startWriter(ctx, path, db)
 	if err != nil {
@@ -102,14 +117,25 @@ func open(ctx context.Context, path string, first bool) (*DB, error) {
 // dsn builds the SQLite URI for path with the settings every connection
 // needs. The path is escaped so that '?', '#' and '%' in directory names
 // cannot be read as URI syntax.
-func dsn(path string) string {
+func dsn(path string, noShm bool) string {
 	p := filepath.ToSlash(path)
 	if runtime.GOOS == "windows" && !strings.HasPrefix(p, "/") {
 		p = "/" + p // file:///C:/dir/app.db
 	}
 	q := url.Values{}
+	if noShm {
+		// Before anything reads the database: SQLite then keeps the
+		// wal-index in heap memory and never opens the -shm file.
+		q.Add("_pragma", "locking_mode(EXCLUSIVE)")
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
+	if !noShm {
+		// Not in the full-disk fallback: on a database already in WAL mode
+		// the pragma changes nothing, but with exclusive locking it makes
+		// SQLite map the -shm file after all. A database SQLite finds in
+		// WAL mode by its header is opened in WAL mode anyway.
+		q.Add("_pragma", "journal_mode(WAL)")
+	}
 	q.Add("_pragma", "synchronous(FULL)")
 	// On macOS a plain fsync does not reach the platter; F_FULLFSYNC does.
 	// Elsewhere these two are no-ops.
@@ -117,6 +143,9 @@ func dsn(path string) string {
 	q.Add("_pragma", "checkpoint_fullfsync(1)")
 	q.Add("_pragma", "trusted_schema(0)")
 	q.Add("_pragma", "cell_size_check(1)")
+	// Keep the WAL short (checkpoint.go): once checkpointed, SQLite cuts
+	// the file back to this size when it starts it over.
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walCheckpointBytes))
 	q.Set("_txlock", "immediate")
 	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
 	return u.String()
@@ -144,7 +173,10 @@ func (d *DB) Path() string { return d.path }
 // Close waits for queued writes to commit, then closes the database. Puts
 // and Deletes after Close fail with ErrClosed.
 func (d *DB) Close() error {
-	werr := d.writer.stop()
+	var werr error
+	if d.writer != nil {
+		werr = d.writer.stop()
+	}
 	d.closeStmts()
 	if d.file != nil {
 		d.file.mu.Lock()

@@ -63,7 +63,7 @@ func TestPutGetDelete(t *testing.T) {
 // queued writes in one transaction, not one each.
 func TestGroupCommit(t *testing.T) {
 	d, path := openTemp(t)
-	other, err := sql.Open("sqlite", dsn(path))
+	other, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestSchemaVersion(t *testing.T) {
 	}
 	d.Close()
 
-	raw, err := sql.Open("sqlite", dsn(path))
+	raw, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestSchemaVersion(t *testing.T) {
 func TestOpenDoesNotWaitForWriters(t *testing.T) {
 	d, path := openTemp(t)
 	d.Close()
-	raw, err := sql.Open("sqlite", dsn(path))
+	raw, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ type writer struct {
 
 	// For tests and diagnostics: ops taken off the queue into batches, and
 	// transactions committed.
-	taken, commits atomic.Int64
+	taken, commits, checkpoints atomic.Int64
 }
 
 func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) {
@@ -155,6 +155,9 @@ func (w *writer) commit(batch []*op) {
 	err := w.apply(live)
 	for _, o := range live {
 		o.done <- err
+	}
+	if err == nil {
+		w.maybeCheckpoint()
 	}
 }
 
