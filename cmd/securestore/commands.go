@@ -52,6 +52,7 @@ var commands = []*command{
 	exportCommand,
 	importCommand,
 	doctorCommand,
+	repairCommand,
 	migrateCommand,
 	importGitCredentialsCommand,
 	importDockerConfigCommand,

@@ -38,11 +38,18 @@ type RepairReport struct {
 //
 // No process may have the database open: Repair refuses if one does.
 func Repair(ctx context.Context, path string) (RepairReport, error) {
-	rep, err := repair(ctx, path)
+	rep, err := repair(ctx, path, false)
 	return rep, classify(path, err)
 }
 
-func repair(ctx context.Context, path string) (RepairReport, error) {
+// CheckWAL is Repair without the repair: it reports what Repair would
+// keep and set aside, and changes nothing (DamagedCopy is empty).
+func CheckWAL(ctx context.Context, path string) (RepairReport, error) {
+	rep, err := repair(ctx, path, true)
+	return rep, classify(path, err)
+}
+
+func repair(ctx context.Context, path string, dryRun bool) (RepairReport, error) {
 	file := fileState(path)
 	file.mu.Lock()
 	defer file.mu.Unlock()
@@ -72,6 +79,9 @@ func repair(ctx context.Context, path string) (RepairReport, error) {
 	rep := RepairReport{
 		Damaged: true, KeptCommits: r.Commits, KeptFrames: r.Valid,
 		DroppedFrames: r.DroppedFrames(), LostCommits: r.LostCommits,
+	}
+	if dryRun {
+		return rep, nil
 	}
 
 	// 1. Keep the damaged file, durably, before changing anything.

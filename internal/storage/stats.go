@@ -1,6 +1,9 @@
 package storage
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // CountByClass returns how many items the database holds in each
 // accessibility class, reading only the class column (kept in clear).
@@ -20,4 +23,27 @@ func (d *DB) CountByClass(ctx context.Context) (map[uint8]int, error) {
 		counts[class] = int(n)
 	}
 	return counts, classify(d.path, rows.Err())
+}
+
+// IntegrityCheck runs SQLite's integrity_check over the whole file and
+// returns what it found, at most max findings; none means the file's
+// structure is sound. The findings name pages, rows and indexes, never
+// their content.
+func (d *DB) IntegrityCheck(ctx context.Context, max int) ([]string, error) {
+	rows, err := d.sql.QueryContext(ctx, fmt.Sprintf(`PRAGMA integrity_check(%d)`, max))
+	if err != nil {
+		return nil, classify(d.path, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, classify(d.path, err)
+		}
+		if s != "ok" {
+			out = append(out, s)
+		}
+	}
+	return out, classify(d.path, rows.Err())
 }
