@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -70,6 +71,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // so its WAL is checked before SQLite may replay it (walguard.go); noShm:
 // the read-only fallback of a full disk (noshm.go).
 func open(ctx context.Context, path string, first, noShm bool) (*DB, error) {
+	if err := checkEmptied(path); err != nil {
+		return nil, err
+	}
 	if first {
 		lock, err := guardWAL(ctx, path)
 		if err != nil {
@@ -217,4 +221,20 @@ func retryBusy(ctx context.Context, setup func() error) error {
 func isBusy(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// checkEmptied refuses a database file that is empty while its -wal file
+// is not: SQLite writes a WAL only for a database it has created, so the
+// file was emptied (truncated by damage), and opening it would make a new,
+// empty store over the old one's log. An empty file without a WAL is a
+// store being created.
+func checkEmptied(path string) error {
+	db, err := os.Stat(path)
+	if err != nil || db.Size() > 0 {
+		return nil // a missing file is SQLite's to report
+	}
+	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+		return fmt.Errorf("%w: %s is empty but its write-ahead log holds %d bytes: the database file was truncated", ErrCorrupt, path, wal.Size())
+	}
+	return nil
 }
