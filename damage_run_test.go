@@ -4,7 +4,6 @@ package securestore_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -92,11 +91,9 @@ func TestDamageRun(t *testing.T) {
 				what = damageFile(t, rng, filepath.Join(dir, "app."+walApp+".db"), ps)
 			} else {
 				fixture = "crashed wal"
-				var first int
-				what, first = damageWAL(t, rng, walPath(t, dir), ps)
-				// The documented limit: a WAL cut short, or damage from
-				// the third-last transaction on.
-				inLimit = strings.HasPrefix(what, "truncate") || first >= ends[len(ends)-4]
+				var damaged []int
+				what, damaged = damageWAL(t, rng, walPath(t, dir), ps)
+				inLimit = strings.HasPrefix(what, "truncate") || walTornLike(ends, damaged)
 			}
 		}
 		kinds[fixture+" "+strings.Fields(what)[0]]++
@@ -246,9 +243,39 @@ func damageFile(t *testing.T, rng *rand.Rand, path string, pageSize int) string 
 	return what
 }
 
+// walTornLike reports whether damage to the given WAL frames is within
+// the documented limit (docs/SECURITY.md): it looks like a torn write
+// unless, after the first damaged frame, two commit frames are joined by
+// an unbroken run of frames that can still be checked. A frame can be
+// when neither it nor its predecessor is damaged (it is checked against
+// its predecessor's stored checksum). ends holds the index just past each
+// commit frame.
+func walTornLike(ends, damaged []int) bool {
+	if len(damaged) == 0 {
+		return false
+	}
+	first := slices.Min(damaged)
+	last := ends[len(ends)-1] - 1
+	commits := 0 // commit frames in the current run of checkable frames
+	for j := first + 1; j <= last; j++ {
+		if slices.Contains(damaged, j) || slices.Contains(damaged, j-1) {
+			commits = 0
+			continue
+		}
+		if slices.Contains(ends, j+1) {
+			commits++
+			if commits == 2 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // damageWAL damages the -wal file at path one random way; it says which,
-// and returns the first frame the damage touched.
-func damageWAL(t *testing.T, rng *rand.Rand, path string, pageSize int) (string, int) {
+// and returns the frames the damage touched (every frame, when it is the
+// WAL header).
+func damageWAL(t *testing.T, rng *rand.Rand, path string, pageSize int) (string, []int) {
 	t.Helper()
 	wal, err := os.ReadFile(path)
 	if err != nil {
@@ -258,38 +285,52 @@ func damageWAL(t *testing.T, rng *rand.Rand, path string, pageSize int) (string,
 	frames := (len(wal) - walcheck.HeaderSize) / fsz
 	frame := func(i int) []byte { return wal[walcheck.HeaderSize+i*fsz : walcheck.HeaderSize+(i+1)*fsz] }
 	frameOf := func(off int) int { return max(off-walcheck.HeaderSize, 0) / fsz }
+	all := make([]int, frames)
+	for i := range all {
+		all[i] = i
+	}
+	// A byte of a frame damages that frame's check. In the header, the
+	// salts (bytes 16..23) are what every frame must repeat: damaged, no
+	// frame checks, and the WAL is indistinguishable from a stale one
+	// (docs/SECURITY.md); the header's other fields can be read around.
+	at := func(off int) []int {
+		switch {
+		case off >= 16 && off < 24:
+			return all
+		case off < walcheck.HeaderSize:
+			return []int{-1}
+		}
+		return []int{frameOf(off)}
+	}
 	var what string
-	first := 0
+	var damaged []int
 	switch k := rng.IntN(5); k {
 	case 0:
 		i := rng.IntN(len(wal))
 		wal[i] ^= byte(1 + rng.IntN(255))
-		what, first = fmt.Sprintf("byte %d", i), frameOf(i)
+		what, damaged = fmt.Sprintf("byte %d", i), at(i)
 	case 1:
 		i, b := rng.IntN(len(wal)), rng.IntN(8)
 		wal[i] ^= 1 << b
-		what, first = fmt.Sprintf("bit %d.%d", i, b), frameOf(i)
+		what, damaged = fmt.Sprintf("bit %d.%d", i, b), at(i)
 	case 2:
 		f := rng.IntN(frames)
 		clear(frame(f))
-		what, first = fmt.Sprintf("zero-frame %d", f), f
+		what, damaged = fmt.Sprintf("zero-frame %d", f), []int{f}
 	case 3:
 		a := rng.IntN(frames - 1)
 		b := a + 1 + rng.IntN(frames-a-1)
 		fa := bytes.Clone(frame(a))
 		copy(frame(a), frame(b))
 		copy(frame(b), fa)
-		what, first = fmt.Sprintf("swap-frames %d %d", a, b), a
+		what, damaged = fmt.Sprintf("swap-frames %d %d", a, b), []int{a, b}
 	default:
 		n := rng.IntN(len(wal))
 		wal = wal[:n]
-		what, first = fmt.Sprintf("truncate %d", n), frameOf(n)
-	}
-	if len(wal) >= 4 && binary.BigEndian.Uint32(wal[:4])&^1 != 0x377f0682 && first > 0 {
-		first = 0 // the header itself is damaged: every frame is
+		what, damaged = fmt.Sprintf("truncate %d", n), at(n)
 	}
 	if err := os.WriteFile(path, wal, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return what, first
+	return what, damaged
 }

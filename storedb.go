@@ -63,10 +63,7 @@ func (v *storeDB) classKey(c Accessibility) (cipher.AEAD, error) {
 
 func (v *storeDB) get(ctx context.Context, service, key string) (string, error) {
 	id := v.meta.ItemID(service, key)
-	class, blob, err := v.db.Get(ctx, v.meta.ServiceTag(service), id)
-	if errors.Is(err, storage.ErrNotFound) {
-		class, blob, err = v.getProven(ctx, service, key)
-	}
+	class, blob, err := v.db.GetProven(ctx, v.meta.ServiceTag(service), id)
 	if err != nil {
 		return "", storageErr(err)
 	}
@@ -111,11 +108,7 @@ func (v *storeDB) delete(ctx context.Context, service, key string) error {
 }
 
 func (v *storeDB) has(ctx context.Context, service, key string) (bool, error) {
-	ok, err := v.db.Has(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key))
-	if err != nil || ok {
-		return ok, storageErr(err)
-	}
-	_, _, err = v.getProven(ctx, service, key)
+	_, _, err := v.db.GetProven(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key))
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	}

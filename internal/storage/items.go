@@ -106,6 +106,39 @@ func (d *DB) Has(ctx context.Context, svc, id []byte) (bool, error) {
 	return err == nil, err
 }
 
+// GetProven is Get whose ErrNotFound is proven: when the search finds no
+// row, it searches again and walks the whole table in one snapshot (so
+// that a write by another process in between is not taken for damage),
+// and answers ErrNotFound only if the walk checks (Walk) and no row holds
+// the item's slot. A row that the walk finds and the search missed means
+// the b-tree's search structure is damaged: ErrCorrupt. The walk reads
+// every row's key but no value and decrypts nothing; it costs a scan of
+// the table, paid only on a miss.
+func (d *DB) GetProven(ctx context.Context, svc, id []byte) (class uint8, value []byte, err error) {
+	class, value, err = d.Get(ctx, svc, id)
+	if !errors.Is(err, ErrNotFound) {
+		return class, value, err
+	}
+	err = d.View(ctx, func(tx *Tx) error {
+		class, value, err = tx.Get(svc, id)
+		if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		slot, _ := slotOf(tx.path, id) // Get checked the length
+		err := tx.Walk(func(n *Named) error {
+			if s, _ := slotOf(tx.path, n.ID); s == slot {
+				return fmt.Errorf("%w: %s: the search of the items b-tree missed a stored row", ErrCorrupt, tx.path)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return ErrNotFound
+	})
+	return class, value, err
+}
+
 // Named is an item's key and sealed name.
 type Named struct {
 	Svc, ID []byte

@@ -51,6 +51,25 @@ var migrations = []string{
 	);`,
 }
 
+// currentSchema is what the migrations build, for a new database.
+const currentSchema = `CREATE TABLE meta (
+		name  TEXT PRIMARY KEY,
+		value BLOB NOT NULL
+	);
+	CREATE TABLE class_keys (
+		class    INTEGER PRIMARY KEY,
+		wrapping INTEGER NOT NULL,
+		blob     BLOB NOT NULL
+	);
+	CREATE TABLE items (
+		slot  INTEGER PRIMARY KEY,
+		id    BLOB NOT NULL,
+		svc   BLOB NOT NULL,
+		class INTEGER NOT NULL,
+		name  BLOB NOT NULL,
+		value BLOB NOT NULL
+	);`
+
 // SchemaVersion is the schema version this program writes.
 var SchemaVersion = len(migrations)
 
@@ -88,6 +107,16 @@ func (d *DB) migrate(ctx context.Context) error {
 		}
 		if version == len(migrations) {
 			return nil
+		}
+		if version == 0 {
+			// A new database gets the current schema at once: running
+			// the old migrations would leave the pages of the tables they
+			// drop on the freelist, stale b-tree pages that damage to a
+			// child pointer could bring back.
+			if _, err := tx.ExecContext(ctx, currentSchema); err != nil {
+				return fmt.Errorf("schema: %w", err)
+			}
+			version = len(migrations)
 		}
 		for v := version; v < len(migrations); v++ {
 			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {

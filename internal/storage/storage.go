@@ -147,6 +147,11 @@ func dsn(path string, noShm bool) string {
 	q.Add("_pragma", "checkpoint_fullfsync(1)")
 	q.Add("_pragma", "trusted_schema(0)")
 	q.Add("_pragma", "cell_size_check(1)")
+	// Freed pages and deleted cells are zeroed: a deleted item's
+	// ciphertext does not linger in the file, and a damaged child pointer
+	// cannot bring back a freed b-tree page as if it were live (a zeroed
+	// page is not a b-tree page: SQLITE_CORRUPT).
+	q.Add("_pragma", "secure_delete(1)")
 	// Keep the WAL short (checkpoint.go): once checkpointed, SQLite cuts
 	// the file back to this size when it starts it over.
 	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walCheckpointBytes))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -282,4 +283,64 @@ func TestSlotTaken(t *testing.T) {
 	if _, _, err := d.Get(ctx, b.Svc, b.ID); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Get b: %v; want ErrCorrupt (the slot holds another row)", err)
 	}
+}
+
+// TestNewDatabaseHasCurrentSchema: a new database gets the schema the
+// migrations build, with no freed pages left behind.
+func TestNewDatabaseHasCurrentSchema(t *testing.T) {
+	_, path := openTemp(t)
+	newDB := schemaOf(t, path)
+	old := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:1] {
+		if _, err := raw.Exec(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.Exec(`PRAGMA user_version = 1; PRAGMA application_id = 1397970002`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	d, err := Open(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if migrated := schemaOf(t, old); migrated != newDB {
+		t.Errorf("a new database's schema:\n%s\na migrated one's:\n%s", newDB, migrated)
+	}
+	var free int
+	raw, _ = sql.Open("sqlite", "file:"+path)
+	defer raw.Close()
+	if err := raw.QueryRow(`PRAGMA freelist_count`).Scan(&free); err != nil || free != 0 {
+		t.Errorf("a new database has %d free pages (%v)", free, err)
+	}
+}
+
+// schemaOf lists the tables and columns of the database at path.
+func schemaOf(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`SELECT m.name, p.name, p.type, p."notnull", p.pk FROM sqlite_schema m, pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.cid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var tbl, col, typ string
+		var nn, pk int
+		if err := rows.Scan(&tbl, &col, &typ, &nn, &pk); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s.%s %s notnull=%d pk=%d\n", tbl, col, typ, nn, pk)
+	}
+	return b.String()
 }
