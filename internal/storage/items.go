@@ -125,16 +125,7 @@ func (d *DB) GetProven(ctx context.Context, svc, id []byte) (class uint8, value 
 			return err
 		}
 		slot, _ := slotOf(tx.path, id) // Get checked the length
-		err := tx.Walk(func(n *Named) error {
-			if s, _ := slotOf(tx.path, n.ID); s == slot {
-				return fmt.Errorf("%w: %s: the search of the items b-tree missed a stored row", ErrCorrupt, tx.path)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return ErrNotFound
+		return tx.proveAbsent(slot)
 	})
 	return class, value, err
 }
@@ -236,4 +227,53 @@ func (d *DB) Scan(ctx context.Context, fn func(*Item) error) error {
 		}
 		return rows.Err()
 	})
+}
+
+// proveAbsent walks every row in slot order, reading only its slot and
+// the first 8 bytes of its id (so no value is read or copied): slots
+// strictly ascending, each row in its id's slot, none in slot. It returns
+// ErrNotFound when all holds, else ErrCorrupt.
+func (t *Tx) proveAbsent(slot int64) error {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT slot, substr(id, 1, 8) FROM items ORDER BY slot`)
+	if err != nil {
+		return classify(t.path, err)
+	}
+	defer rows.Close()
+	var s, prev int64
+	var head slotHead
+	first := true
+	for rows.Next() {
+		if err := rows.Scan(intCol{"slot", &s}, &head); err != nil {
+			return classify(t.path, err)
+		}
+		switch {
+		case !first && s <= prev:
+			return fmt.Errorf("%w: %s: the items b-tree is out of order", ErrCorrupt, t.path)
+		case !head.ok || head.slot != s:
+			return fmt.Errorf("%w: %s: a row is in another item's slot", ErrCorrupt, t.path)
+		case s == slot:
+			return fmt.Errorf("%w: %s: the search of the items b-tree missed a stored row", ErrCorrupt, t.path)
+		}
+		first, prev = false, s
+	}
+	if err := rows.Err(); err != nil {
+		return classify(t.path, err)
+	}
+	return ErrNotFound
+}
+
+// slotHead scans the first 8 bytes of an id into the slot they make,
+// without keeping the bytes.
+type slotHead struct {
+	slot int64
+	ok   bool
+}
+
+func (h *slotHead) Scan(v any) error {
+	b, ok := v.([]byte)
+	h.ok = ok && len(b) == 8
+	if h.ok {
+		h.slot = int64(binary.BigEndian.Uint64(b))
+	}
+	return nil
 }

@@ -16,7 +16,7 @@ import (
 
 var ctx = context.Background()
 
-func openTemp(t *testing.T) (*DB, string) {
+func openTemp(t testing.TB) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	d, err := Open(ctx, path)
