@@ -31,7 +31,7 @@ var publicSentinels = []error{
 	securestore.ErrNotFound, securestore.ErrInvalidKey, securestore.ErrValueTooLarge,
 	securestore.ErrInvalidOption, securestore.ErrLocked, securestore.ErrNoPasscode,
 	securestore.ErrWrongPasscode, securestore.ErrNotEntitled, securestore.ErrCorrupt,
-	securestore.ErrClosed,
+	securestore.ErrClosed, securestore.ErrDiskFull, securestore.ErrUnavailable,
 	protector.ErrUnavailable, protector.ErrUnknown, protector.ErrWrongMachine,
 	protector.ErrKeyMissing, protector.ErrKeyCorrupt, protector.ErrLocked,
 	context.Canceled, context.DeadlineExceeded,

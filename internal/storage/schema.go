@@ -70,6 +70,10 @@ const currentSchema = `CREATE TABLE meta (
 		value BLOB NOT NULL
 	);`
 
+// maxNewerVersions is how far beyond SchemaVersion a version is taken
+// for a newer securestore's (ErrTooNew) rather than for damage.
+const maxNewerVersions = 1000
+
 // SchemaVersion is the schema version this program writes.
 var SchemaVersion = len(migrations)
 
@@ -100,6 +104,11 @@ func (d *DB) migrate(ctx context.Context) error {
 			return fmt.Errorf("%w: %s has schema version %d with application_id %#x", ErrCorrupt, d.path, version, appID)
 		case version > 0 && appID != applicationID:
 			return fmt.Errorf("%w: %s is not a securestore database (application_id %#x)", ErrCorrupt, d.path, appID)
+		}
+		if version > len(migrations)+maxNewerVersions {
+			// Far beyond any version a newer securestore could have
+			// written: a damaged header, not a newer format.
+			return fmt.Errorf("%w: %s has schema version %d, which no securestore writes", ErrCorrupt, d.path, version)
 		}
 		if version > len(migrations) {
 			return fmt.Errorf("%w: %s has schema version %d, this program knows up to %d; upgrade securestore",
