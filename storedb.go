@@ -40,6 +40,8 @@ type storeDB struct {
 	// changes, so that no write seals a value under a class key that a
 	// passcode change is removing.
 	writeMu sync.RWMutex
+
+	epoch epochState // the rollback counter, if the protector has one (storedb_epoch.go)
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".
@@ -87,6 +89,9 @@ func (v *storeDB) set(ctx context.Context, service, key string, class Accessibil
 	if err != nil {
 		return err
 	}
+	if err := v.advanceEpoch(ctx); err != nil {
+		return err
+	}
 	return storageErr(v.db.Put(ctx, v.item(service, key, class, aead, []byte(value))))
 }
 
@@ -104,6 +109,9 @@ func (v *storeDB) item(service, key string, class Accessibility, aead cipher.AEA
 }
 
 func (v *storeDB) delete(ctx context.Context, service, key string) error {
+	if err := v.advanceEpoch(ctx); err != nil {
+		return err
+	}
 	return storageErr(v.db.Delete(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key)))
 }
 

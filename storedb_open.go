@@ -51,6 +51,10 @@ func openStoreDB(ctx context.Context, dir, kind, name, protectorName string) (_ 
 	if err := v.unwrapDevice(ctx, scope, st); err != nil {
 		return nil, err
 	}
+	if err := v.checkEpoch(ctx, scope); err != nil {
+		v.wipe()
+		return nil, err
+	}
 	return v, nil
 }
 
