@@ -70,6 +70,11 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 		return "", storageErr(err)
 	}
 	aead, err := v.classKey(Accessibility(class))
+	if errors.Is(err, ErrNoPasscode) {
+		// WhenPasscodeSet items exist only while a passcode is set (its
+		// removal deletes them): a stored one without is a damaged class.
+		return "", fmt.Errorf("%w: an item of a passcode-only class in a store without a passcode", ErrCorrupt)
+	}
 	if err != nil {
 		return "", err
 	}

@@ -495,14 +495,14 @@ func TestTamperTargeted(t *testing.T) {
 		want: []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, nil}, {tamperC, nil}, {tamperG, nil}},
 	}, {
 		// The class picks the key before anything is authenticated, and
-		// this class has no key without a passcode: the read fails with
-		// ErrNoPasscode rather than ErrCorrupt, but it fails.
+		// this class has no key without a passcode; such an item cannot
+		// exist without one (removing the passcode deletes them): damage.
 		name: "set the passcode-only class",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
 			tamperExec(t, tx, `UPDATE items SET class = ? WHERE svc = ? AND id = ?`,
 				append([]any{int(securestore.WhenPasscodeSetThisDeviceOnly)}, rows[a].where()...)...)
 		},
-		want: []tamperWant{{tamperA, securestore.ErrNoPasscode}, {tamperB, nil}, {tamperC, nil}, {tamperG, nil}},
+		want: []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, nil}, {tamperC, nil}, {tamperG, nil}},
 	}, {
 		name: "copy one item's row over another's id",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
