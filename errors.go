@@ -42,6 +42,15 @@ var (
 	ErrCorrupt = errors.New("store data is corrupt")
 	// ErrClosed: the Store has been closed.
 	ErrClosed = errors.New("store is closed")
+	// ErrDiskFull: the file system holding the store has no space left for
+	// a write. The message names the directory; once space is freed there,
+	// writes work again. Reads of an existing store do not need space.
+	ErrDiskFull = errors.New("no space left for the store")
+	// ErrUnavailable: the store's database cannot be used right now for a
+	// reason that is not damage: an I/O error, a lock another process held
+	// past the busy timeout, a read-only file system, a store written by a
+	// newer securestore.
+	ErrUnavailable = errors.New("store database unavailable")
 )
 
 // PermissionError reports a store directory or file that other users may

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/securestore-go/securestore/internal/storage"
 	"github.com/securestore-go/securestore/protector"
 )
 
@@ -119,17 +120,13 @@ func itemRows(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.own.db.ListService(bg, s.own.meta.ServiceTag("app"))
+	var b strings.Builder
+	err = s.own.db.Scan(bg, func(r *storage.Item) error {
+		fmt.Fprintf(&b, "%x %x %x %x\n", r.Svc, r.ID, r.Name, r.Value)
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	var b strings.Builder
-	for _, r := range rows {
-		_, v, err := s.own.db.Get(bg, r.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&b, "%x %x %x\n", r.ID, r.Name, v)
 	}
 	return b.String()
 }

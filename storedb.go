@@ -48,6 +48,8 @@ type storeDB struct {
 	// attempts holds one token while a passcode attempt runs, so that the
 	// attempts of this process take turns (storedb_attempt.go).
 	attempts chan struct{}
+
+	epoch epochState // the rollback counter, if the protector has one (storedb_epoch.go)
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".
@@ -66,13 +68,28 @@ func storeFile(dir, kind, name string) string {
 
 func (v *storeDB) get(ctx context.Context, service, key string) (string, error) {
 	id := v.meta.ItemID(service, key)
-	class, blob, err := v.db.Get(ctx, id)
+	class, blob, err := v.db.GetProven(ctx, v.meta.ServiceTag(service), id)
 	if err != nil {
 		return "", storageErr(err)
 	}
 	for retried := false; ; retried = true {
 		cs := v.readClasses()
 		aead, err := cs.aead(Accessibility(class))
+		if errors.Is(err, ErrNoPasscode) && !retried {
+			// WhenPasscodeSet items exist only while a passcode is set (its
+			// removal deletes them in the same transaction). Unless another
+			// process set a passcode since this handle read its keys, a
+			// stored one is a damaged class byte.
+			if g, gerr := v.currentGeneration(ctx); gerr == nil && g != cs.generation {
+				cs.release()
+				if err := v.refreshKeys(ctx, cs); err != nil {
+					return "", err
+				}
+				continue
+			}
+			cs.release()
+			return "", fmt.Errorf("%w: an item of a passcode-only class in a store without a passcode", ErrCorrupt)
+		}
 		if err != nil {
 			cs.release()
 			return "", err
@@ -97,7 +114,7 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 		if err := v.refreshKeys(ctx, cs); err != nil {
 			return "", err
 		}
-		if class, blob, err = v.db.Get(ctx, id); err != nil {
+		if class, blob, err = v.db.GetProven(ctx, v.meta.ServiceTag(service), id); err != nil {
 			return "", storageErr(err)
 		}
 	}
@@ -106,6 +123,9 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 func (v *storeDB) set(ctx context.Context, service, key string, class Accessibility, value string) error {
 	v.writeMu.RLock()
 	defer v.writeMu.RUnlock()
+	if err := v.advanceEpoch(ctx); err != nil {
+		return err
+	}
 	for retried := false; ; retried = true {
 		cs := v.readClasses()
 		aead, err := cs.aead(class)
@@ -148,26 +168,33 @@ func (v *storeDB) item(service, key string, class Accessibility, aead cipher.AEA
 }
 
 func (v *storeDB) delete(ctx context.Context, service, key string) error {
-	return storageErr(v.db.Delete(ctx, v.meta.ItemID(service, key)))
+	if err := v.advanceEpoch(ctx); err != nil {
+		return err
+	}
+	return storageErr(v.db.Delete(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key)))
 }
 
 func (v *storeDB) has(ctx context.Context, service, key string) (bool, error) {
-	ok, err := v.db.Has(ctx, v.meta.ItemID(service, key))
-	return ok, storageErr(err)
+	_, _, err := v.db.GetProven(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key))
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, storageErr(err)
 }
 
 func (v *storeDB) keys(ctx context.Context, service string) ([]string, error) {
-	rows, err := v.db.ListService(ctx, v.meta.ServiceTag(service))
+	// Every row, not a search for the service's: see storedb_absent.go.
+	out := []string{}
+	err := v.db.View(ctx, func(tx *storage.Tx) error {
+		return v.walkNames(tx, func(s, k string) error {
+			if s == service {
+				out = append(out, k)
+			}
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, storageErr(err)
-	}
-	out := make([]string, 0, len(rows))
-	for _, r := range rows {
-		svc, key, err := v.meta.OpenName(r.ID, r.Name)
-		if err != nil || svc != service {
-			return nil, fmt.Errorf("%w: an item name does not authenticate", ErrCorrupt)
-		}
-		out = append(out, key)
 	}
 	return out, nil
 }
@@ -190,6 +217,9 @@ func (v *storeDB) wipe() {
 }
 
 // storageErr maps the storage layer's errors onto the public sentinels.
+// Package storage wraps every error in one of its own sentinels and quotes
+// no stored byte, so the mapping is complete; anything else passing through
+// here is already one of this package's errors or the context's.
 func storageErr(err error) error {
 	switch {
 	case err == nil:
@@ -200,6 +230,10 @@ func storageErr(err error) error {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	case errors.Is(err, storage.ErrClosed):
 		return ErrClosed
+	case errors.Is(err, storage.ErrDiskFull):
+		return fmt.Errorf("%w: %w", ErrDiskFull, err)
+	case errors.Is(err, storage.ErrIO), errors.Is(err, storage.ErrTooNew):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

@@ -64,6 +64,10 @@ func openStoreDB(ctx context.Context, dir, kind, name, protectorName string, cre
 	if err := v.unwrapDevice(ctx, scope, st); err != nil {
 		return nil, err
 	}
+	if err := v.checkEpoch(ctx, scope); err != nil {
+		v.wipe()
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -128,14 +132,22 @@ func (v *storeDB) readKeys(tx *storage.Tx) (*storeDBState, error) {
 	}
 	if string(stored) != v.id {
 		// Two names that differ only in case share a file on a
-		// case-insensitive file system.
-		return nil, fmt.Errorf("%w: %s holds the store %q, not %q", ErrCorrupt, v.db.Path(), stored, v.id)
+		// case-insensitive file system. The stored name is not quoted:
+		// messages never hold bytes read from a store.
+		return nil, fmt.Errorf("%w: %s holds another store than %q", ErrCorrupt, v.db.Path(), v.id)
 	}
 	p, err := tx.Meta(metaProtector)
 	if err != nil {
 		return nil, err
 	}
 	st.protector = string(p)
+	if _, err := defaultProtectors().Lookup(st.protector); err != nil {
+		// Lookup's message quotes the name; only its sentinel is kept.
+		// A damaged name, not a wrong option: the store names no protector
+		// this program has (the name itself is not quoted).
+		return nil, fmt.Errorf("%w: %s names a protector this program does not have (%d bytes): %w",
+			ErrCorrupt, v.db.Path(), len(p), protector.ErrUnknown)
+	}
 	if _, err := tx.Meta(metaPasscode); err == nil {
 		st.hasPasscode = true
 	} else if !errors.Is(err, storage.ErrNotFound) {

@@ -188,7 +188,7 @@ func tamperRanges(t *testing.T, scratch, path string) (pages, blobs [][2]int) {
 	if err := db.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.Query(`SELECT pageno FROM dbstat WHERE name IN ('items', 'items_by_service', 'sqlite_autoindex_items_1')`)
+	rows, err := db.Query(`SELECT pageno FROM dbstat WHERE name IN ('items', 'sqlite_autoindex_items_1')`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,12 +371,14 @@ func tamperCheckAll(t *testing.T, dir string, items []tamperItem) {
 // as someone with write access to the files could, and check that what
 // was moved, swapped or copied is refused, never read as another item's.
 
-// tamperRow is one row of the items table.
+// tamperRow is one row of the items table, which is keyed by (svc, id).
 type tamperRow struct {
-	rowid                int64
 	id, svc, name, value []byte
 	class                int64
 }
+
+// where is the row's key as a WHERE clause's arguments: svc, id.
+func (r tamperRow) where() []any { return []any{r.svc, r.id} }
 
 // The items of the targeted cases. Their values differ in length, which is
 // how the test tells their rows apart without the store's keys.
@@ -397,14 +399,14 @@ func tamperEdit(t *testing.T, path string, fn func(tx *sql.Tx, rows []tamperRow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := tx.Query(`SELECT rowid, id, svc, class, name, value FROM items ORDER BY length(value)`)
+	q, err := tx.Query(`SELECT id, svc, class, name, value FROM items ORDER BY length(value)`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var rows []tamperRow
 	for q.Next() {
 		var r tamperRow
-		if err := q.Scan(&r.rowid, &r.id, &r.svc, &r.class, &r.name, &r.value); err != nil {
+		if err := q.Scan(&r.id, &r.svc, &r.class, &r.name, &r.value); err != nil {
 			t.Fatal(err)
 		}
 		rows = append(rows, r)
@@ -428,12 +430,12 @@ func tamperExec(t *testing.T, tx *sql.Tx, query string, args ...any) {
 	}
 }
 
-// tamperSetRow overwrites the row rowid with r's id, service tag, class,
-// name and value.
-func tamperSetRow(t *testing.T, tx *sql.Tx, rowid int64, r tamperRow) {
+// tamperSetRow overwrites the row at (key.svc, key.id) with r's id,
+// service tag, class, name and value.
+func tamperSetRow(t *testing.T, tx *sql.Tx, key tamperRow, r tamperRow) {
 	t.Helper()
-	tamperExec(t, tx, `UPDATE items SET id = ?, svc = ?, class = ?, name = ?, value = ? WHERE rowid = ?`,
-		r.id, r.svc, r.class, r.name, r.value, rowid)
+	tamperExec(t, tx, `UPDATE items SET id = ?, svc = ?, class = ?, name = ?, value = ? WHERE svc = ? AND id = ?`,
+		r.id, r.svc, r.class, r.name, r.value, key.svc, key.id)
 }
 
 // tamperWant is what reading one item must give after a case's tampering:
@@ -457,8 +459,8 @@ func TestTamperTargeted(t *testing.T) {
 		return func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
 			x, y := rows[i], rows[j]
 			x.value, y.value = rows[j].value, rows[i].value
-			tamperSetRow(t, tx, x.rowid, x)
-			tamperSetRow(t, tx, y.rowid, y)
+			tamperSetRow(t, tx, rows[i], x)
+			tamperSetRow(t, tx, rows[j], y)
 		}
 	}
 
@@ -481,50 +483,53 @@ func TestTamperTargeted(t *testing.T) {
 	}, {
 		name: "swap the classes of two items",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
-			tamperExec(t, tx, `UPDATE items SET class = ? WHERE rowid = ?`, rows[c].class, rows[a].rowid)
-			tamperExec(t, tx, `UPDATE items SET class = ? WHERE rowid = ?`, rows[a].class, rows[c].rowid)
+			tamperExec(t, tx, `UPDATE items SET class = ? WHERE svc = ? AND id = ?`, append([]any{rows[c].class}, rows[a].where()...)...)
+			tamperExec(t, tx, `UPDATE items SET class = ? WHERE svc = ? AND id = ?`, append([]any{rows[a].class}, rows[c].where()...)...)
 		},
 		want: []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, nil}, {tamperC, securestore.ErrCorrupt}, {tamperG, nil}},
 	}, {
 		name: "set a class that does not exist",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
-			tamperExec(t, tx, `UPDATE items SET class = 99 WHERE rowid = ?`, rows[a].rowid)
+			tamperExec(t, tx, `UPDATE items SET class = 99 WHERE svc = ? AND id = ?`, rows[a].where()...)
 		},
 		want: []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, nil}, {tamperC, nil}, {tamperG, nil}},
 	}, {
 		// The class picks the key before anything is authenticated, and
-		// this class has no key without a passcode: the read fails with
-		// ErrNoPasscode rather than ErrCorrupt, but it fails.
+		// this class has no key without a passcode; such an item cannot
+		// exist without one (removing the passcode deletes them): damage.
 		name: "set the passcode-only class",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
-			tamperExec(t, tx, `UPDATE items SET class = ? WHERE rowid = ?`, int(securestore.WhenPasscodeSetThisDeviceOnly), rows[a].rowid)
+			tamperExec(t, tx, `UPDATE items SET class = ? WHERE svc = ? AND id = ?`,
+				append([]any{int(securestore.WhenPasscodeSetThisDeviceOnly)}, rows[a].where()...)...)
 		},
-		want: []tamperWant{{tamperA, securestore.ErrNoPasscode}, {tamperB, nil}, {tamperC, nil}, {tamperG, nil}},
+		want: []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, nil}, {tamperC, nil}, {tamperG, nil}},
 	}, {
 		name: "copy one item's row over another's id",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
 			r := rows[a]
 			r.id = rows[b].id
-			tamperSetRow(t, tx, rows[b].rowid, r)
+			tamperSetRow(t, tx, rows[b], r)
 		},
 		want:    []tamperWant{{tamperA, nil}, {tamperB, securestore.ErrCorrupt}, {tamperC, nil}, {tamperG, nil}},
 		keysErr: [2]error{securestore.ErrCorrupt, nil},
 	}, {
 		name: "give one item's row another item's id",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
-			tamperExec(t, tx, `DELETE FROM items WHERE rowid = ?`, rows[a].rowid)
+			tamperExec(t, tx, `DELETE FROM items WHERE svc = ? AND id = ?`, rows[a].where()...)
 			r := rows[b]
 			r.id = rows[a].id
-			tamperSetRow(t, tx, rows[b].rowid, r)
+			tamperSetRow(t, tx, rows[b], r)
 		},
-		want:    []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, securestore.ErrNotFound}, {tamperC, nil}, {tamperG, nil}},
+		// B's row is gone and A's row is B's: A fails to authenticate, and
+		// B's miss cannot be proven while a row does not authenticate.
+		want:    []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, securestore.ErrCorrupt}, {tamperC, nil}, {tamperG, nil}},
 		keysErr: [2]error{securestore.ErrCorrupt, nil},
 	}, {
 		name: "swap the ids of two items",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
-			tamperExec(t, tx, `UPDATE items SET id = x'00' WHERE rowid = ?`, rows[a].rowid)
-			tamperExec(t, tx, `UPDATE items SET id = ? WHERE rowid = ?`, rows[a].id, rows[b].rowid)
-			tamperExec(t, tx, `UPDATE items SET id = ? WHERE rowid = ?`, rows[b].id, rows[a].rowid)
+			tamperExec(t, tx, `UPDATE items SET id = x'00' WHERE svc = ? AND id = ?`, rows[a].where()...)
+			tamperExec(t, tx, `UPDATE items SET id = ? WHERE svc = ? AND id = ?`, append([]any{rows[a].id}, rows[b].where()...)...)
+			tamperExec(t, tx, `UPDATE items SET id = ? WHERE svc = ? AND id = x'00'`, rows[b].id, rows[a].svc)
 		},
 		want:    []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, securestore.ErrCorrupt}, {tamperC, nil}, {tamperG, nil}},
 		keysErr: [2]error{securestore.ErrCorrupt, nil},
@@ -535,7 +540,7 @@ func TestTamperTargeted(t *testing.T) {
 		group: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
 			r := tamperAppRow(t, orig, a)
 			r.id, r.svc = rows[g].id, rows[g].svc
-			tamperSetRow(t, tx, rows[g].rowid, r)
+			tamperSetRow(t, tx, rows[g], r)
 		},
 		want:    []tamperWant{{tamperA, nil}, {tamperB, nil}, {tamperC, nil}, {tamperG, securestore.ErrCorrupt}},
 		keysErr: [2]error{nil, securestore.ErrCorrupt},
@@ -544,21 +549,25 @@ func TestTamperTargeted(t *testing.T) {
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
 			r := tamperGroupRow(t, orig, g)
 			r.id, r.svc = rows[a].id, rows[a].svc
-			tamperSetRow(t, tx, rows[a].rowid, r)
+			tamperSetRow(t, tx, rows[a], r)
 		},
 		want:    []tamperWant{{tamperA, securestore.ErrCorrupt}, {tamperB, nil}, {tamperC, nil}, {tamperG, nil}},
 		keysErr: [2]error{securestore.ErrCorrupt, nil},
 	}, {
 		name: "move a row from the app's store to the group's, id and all",
 		app: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
-			tamperExec(t, tx, `DELETE FROM items WHERE rowid = ?`, rows[b].rowid)
+			tamperExec(t, tx, `DELETE FROM items WHERE svc = ? AND id = ?`, rows[b].where()...)
 		},
 		group: func(t *testing.T, tx *sql.Tx, rows []tamperRow) {
 			r := tamperAppRow(t, orig, b)
 			tamperExec(t, tx, `INSERT INTO items (id, svc, class, name, value) VALUES (?, ?, ?, ?, ?)`, r.id, r.svc, r.class, r.name, r.value)
 		},
+		// Removing a whole row from the app's database is not detectable
+		// there (its other rows all authenticate); the foreign row makes
+		// every miss in the group's database unprovable.
 		want: []tamperWant{{tamperA, nil}, {tamperB, securestore.ErrNotFound}, {tamperC, nil}, {tamperG, nil},
-			{tamperItem{group: tamperGroup, service: "svc", key: "beta"}, securestore.ErrNotFound}},
+			{tamperItem{group: tamperGroup, service: "svc", key: "beta"}, securestore.ErrCorrupt}},
+		keysErr: [2]error{nil, securestore.ErrCorrupt},
 	}}
 
 	for i, tc := range cases {

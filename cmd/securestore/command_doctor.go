@@ -25,15 +25,21 @@ each other protector was or was not chosen, whether the key unwraps,
 the store's files and their modes, how many items each accessibility
 class holds (never their names or values), and the lock state.
 
+With --check it also reads the whole store: SQLite's integrity check of
+the file, then every record, whose name and value must authenticate
+(records of classes the passcode locks are counted as not checked). It
+reports counts, never names or values.
+
 It creates nothing: for an app without a store it says what a new one
 would use. Exit status 4 when it found a problem (a key that does not
-unwrap, a file others can read, a --protector the store does not have),
-listed on lines starting with PROBLEM.`,
+unwrap, a file others can read, a --protector the store does not have,
+damage that --check found), listed on lines starting with PROBLEM.`,
 	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
-		var asJSON bool
+		var asJSON, check bool
 		fs.BoolVar(&asJSON, "json", false, "print the report as JSON, for scripts")
+		fs.BoolVar(&check, "check", false, "also read every record and check the file's integrity")
 		return func(ctx context.Context, inv *invocation, _ []string) error {
-			return runDoctor(ctx, inv, asJSON)
+			return runDoctor(ctx, inv, asJSON, check)
 		}
 	},
 }
@@ -55,7 +61,17 @@ type doctorReport struct {
 	Items      map[string]int   `json:"items"` // per class, in the CLI's spelling
 	ItemsTotal int              `json:"items_total"`
 	Locked     bool             `json:"locked"`
+	Check      *checkEntry      `json:"check,omitempty"` // with --check
 	Problems   []string         `json:"problems"`
+}
+
+// checkEntry is what --check found.
+type checkEntry struct {
+	Integrity []string `json:"integrity"` // SQLite's integrity_check findings; empty when sound
+	Items     int      `json:"items"`
+	OK        int      `json:"ok"`
+	Corrupt   int      `json:"corrupt"`
+	Locked    int      `json:"not_checked_locked"`
 }
 
 type protectorEntry struct {
@@ -74,7 +90,7 @@ type fileEntry struct {
 // errProblems is doctor's exit status 4 after a report with problems.
 var errProblems = errors.New("doctor found problems (listed above)")
 
-func runDoctor(ctx context.Context, inv *invocation, asJSON bool) error {
+func runDoctor(ctx context.Context, inv *invocation, asJSON, check bool) error {
 	info, err := securestore.Inspect(ctx, inv.config(), inv.global.group)
 	if err != nil {
 		return err
@@ -144,6 +160,13 @@ func runDoctor(ctx context.Context, inv *invocation, asJSON bool) error {
 		}
 		rep.Items[name] = n
 		rep.ItemsTotal += n
+	}
+
+	if check && rep.Exists && rep.KeyChecked && rep.KeyError == "" {
+		rep.Check = &checkEntry{Integrity: []string{}}
+		if err := inv.withStore(ctx, func(s *securestore.Store) error { return runCheck(ctx, inv, s, &rep) }); err != nil {
+			rep.Problems = append(rep.Problems, "the store does not open: "+err.Error())
+		}
 	}
 
 	if asJSON {
@@ -218,9 +241,36 @@ func printDoctor(w io.Writer, r *doctorReport) error {
 		}
 		fmt.Fprintf(&b, "lock:       %s\n", lock)
 	}
+	if c := r.Check; c != nil {
+		integrity := "ok"
+		if len(c.Integrity) > 0 {
+			integrity = fmt.Sprintf("%d findings", len(c.Integrity))
+		}
+		fmt.Fprintf(&b, "check:      integrity %s; records %d: ok %d, corrupt %d, not checked (locked) %d\n",
+			integrity, c.Items, c.OK, c.Corrupt, c.Locked)
+	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(&b, "PROBLEM:    %s\n", p)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// runCheck is --check: Store.Check on the store, into rep.
+func runCheck(ctx context.Context, inv *invocation, s *securestore.Store, rep *doctorReport) error {
+	c, err := s.Check(ctx, inv.global.group)
+	if err != nil {
+		return err
+	}
+	rep.Check = &checkEntry{Integrity: append([]string{}, c.Integrity...), Items: c.Items, OK: c.OK, Corrupt: c.Corrupt, Locked: c.Locked}
+	for _, f := range c.Integrity {
+		rep.Problems = append(rep.Problems, "integrity check: "+f)
+	}
+	if c.Corrupt > 0 {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%d of %d records do not authenticate", c.Corrupt, c.Items))
+	}
+	if c.ScanErr != nil {
+		rep.Problems = append(rep.Problems, "reading the records stopped: "+c.ScanErr.Error())
+	}
+	return nil
 }

@@ -54,6 +54,7 @@ var commands = []*command{
 	exportCommand,
 	importCommand,
 	doctorCommand,
+	repairCommand,
 	migrateCommand,
 	importGitCredentialsCommand,
 	importDockerConfigCommand,

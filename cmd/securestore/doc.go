@@ -14,7 +14,9 @@
 //	securestore [flags] export FILE   write every item to FILE, encrypted
 //	                                  with a passphrase ("-": stdout)
 //	securestore [flags] import FILE   restore an export ("-": stdin)
-//	securestore [flags] doctor        how the store is protected, its files, item counts
+//	securestore [flags] doctor        how the store is protected, its files, item counts;
+//	                                  --check also reads and authenticates every record
+//	securestore [flags] repair        recover a store whose write-ahead log is damaged
 //	securestore [flags] migrate --to NAME
 //	                                  move the device key to another protector
 //	securestore help [COMMAND]        show help; so does --help on any command

@@ -44,6 +44,7 @@ func TestParseStrace(t *testing.T) {
 		`[pid 102] writev(` + fdq(3, "/r/f") + `, [{iov_base="` + hexq("x,)") + `", iov_len=3}, {iov_base="` + hexq("y") + `", iov_len=1}], 2) = 4`,
 		`103 fsync(` + fdq(3, "/r/f") + ` <unfinished ...>`,
 		`103 +++ exited with 0 +++`,
+		`104 ???( <detached ...>`, // a thread in a call when the process exited
 		`100 +++ exited with 0 +++`,
 	}, "\n")))
 	if err != nil {

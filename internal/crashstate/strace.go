@@ -69,6 +69,11 @@ func ParseStrace(r io.Reader) ([]Syscall, error) {
 		switch {
 		case text == "" || strings.HasPrefix(text, "---") || strings.HasPrefix(text, "+++"):
 			continue // a signal, an exit
+		case strings.HasSuffix(text, "<detached ...>"):
+			// A thread strace let go of while it was in a call, as the
+			// process exited ("??? ( <detached ...>"): a call that never
+			// returned, like an unfinished one.
+			continue
 		case strings.HasSuffix(text, " <unfinished ...>"):
 			pending[pid] = strings.TrimSuffix(text, " <unfinished ...>")
 			continue

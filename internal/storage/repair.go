@@ -38,6 +38,18 @@ type RepairReport struct {
 //
 // No process may have the database open: Repair refuses if one does.
 func Repair(ctx context.Context, path string) (RepairReport, error) {
+	rep, err := repair(ctx, path, false)
+	return rep, classify(path, err)
+}
+
+// CheckWAL is Repair without the repair: it reports what Repair would
+// keep and set aside, and changes nothing (DamagedCopy is empty).
+func CheckWAL(ctx context.Context, path string) (RepairReport, error) {
+	rep, err := repair(ctx, path, true)
+	return rep, classify(path, err)
+}
+
+func repair(ctx context.Context, path string, dryRun bool) (RepairReport, error) {
 	file := fileState(path)
 	file.mu.Lock()
 	defer file.mu.Unlock()
@@ -67,6 +79,9 @@ func Repair(ctx context.Context, path string) (RepairReport, error) {
 	rep := RepairReport{
 		Damaged: true, KeptCommits: r.Commits, KeptFrames: r.Valid,
 		DroppedFrames: r.DroppedFrames(), LostCommits: r.LostCommits,
+	}
+	if dryRun {
+		return rep, nil
 	}
 
 	// 1. Keep the damaged file, durably, before changing anything.
@@ -113,14 +128,14 @@ func writeNew(name string, data []byte) error {
 
 // checkpoint copies the WAL into the database file and empties it.
 func checkpoint(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite", dsn(path))
+	db, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	var busy, logFrames, done int
 	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
-		return classify(err)
+		return classify(path, err)
 	}
 	if busy != 0 {
 		return fmt.Errorf("checkpoint: %w", errInUse)

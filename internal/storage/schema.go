@@ -33,7 +33,46 @@ var migrations = []string{
 		value BLOB NOT NULL
 	);
 	CREATE INDEX items_by_service ON items (svc);`,
+
+	// 1 → 2: items in one b-tree, the table's own, keyed by the item's
+	// slot (slotOf(id)): no index. Before, a lookup went through the
+	// index on id to a rowid, and Keys through the index on svc: two
+	// structures that damage could make disagree with the rows, so that a
+	// stored item read as absent with no error. The rows move in Go
+	// (migrateSlots), which computes the slots, in the one transaction of
+	// migrate.
+	`CREATE TABLE items_v2 (
+		slot  INTEGER PRIMARY KEY,
+		id    BLOB NOT NULL,
+		svc   BLOB NOT NULL,
+		class INTEGER NOT NULL,
+		name  BLOB NOT NULL,
+		value BLOB NOT NULL
+	);`,
 }
+
+// currentSchema is what the migrations build, for a new database.
+const currentSchema = `CREATE TABLE meta (
+		name  TEXT PRIMARY KEY,
+		value BLOB NOT NULL
+	);
+	CREATE TABLE class_keys (
+		class    INTEGER PRIMARY KEY,
+		wrapping INTEGER NOT NULL,
+		blob     BLOB NOT NULL
+	);
+	CREATE TABLE items (
+		slot  INTEGER PRIMARY KEY,
+		id    BLOB NOT NULL,
+		svc   BLOB NOT NULL,
+		class INTEGER NOT NULL,
+		name  BLOB NOT NULL,
+		value BLOB NOT NULL
+	);`
+
+// maxNewerVersions is how far beyond SchemaVersion a version is taken
+// for a newer securestore's (ErrTooNew) rather than for damage.
+const maxNewerVersions = 1000
 
 // SchemaVersion is the schema version this program writes.
 var SchemaVersion = len(migrations)
@@ -66,6 +105,11 @@ func (d *DB) migrate(ctx context.Context) error {
 		case version > 0 && appID != applicationID:
 			return fmt.Errorf("%w: %s is not a securestore database (application_id %#x)", ErrCorrupt, d.path, appID)
 		}
+		if version > len(migrations)+maxNewerVersions {
+			// Far beyond any version a newer securestore could have
+			// written: a damaged header, not a newer format.
+			return fmt.Errorf("%w: %s has schema version %d, which no securestore writes", ErrCorrupt, d.path, version)
+		}
 		if version > len(migrations) {
 			return fmt.Errorf("%w: %s has schema version %d, this program knows up to %d; upgrade securestore",
 				ErrTooNew, d.path, version, len(migrations))
@@ -73,9 +117,24 @@ func (d *DB) migrate(ctx context.Context) error {
 		if version == len(migrations) {
 			return nil
 		}
+		if version == 0 {
+			// A new database gets the current schema at once: running
+			// the old migrations would leave the pages of the tables they
+			// drop on the freelist, stale b-tree pages that damage to a
+			// child pointer could bring back.
+			if _, err := tx.ExecContext(ctx, currentSchema); err != nil {
+				return fmt.Errorf("schema: %w", err)
+			}
+			version = len(migrations)
+		}
 		for v := version; v < len(migrations); v++ {
 			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 				return fmt.Errorf("schema %d→%d: %w", v, v+1, err)
+			}
+			if v == 1 {
+				if err := migrateSlots(ctx, d.path, tx); err != nil {
+					return fmt.Errorf("schema %d→%d: %w", v, v+1, err)
+				}
 			}
 		}
 		// PRAGMA takes no bound parameters; both values are constants.
@@ -104,11 +163,54 @@ func (d *DB) schemaCurrent(ctx context.Context) (bool, error) {
 func (d *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return classify(err)
+		return classify(d.path, err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return classify(err)
+		return classify(d.path, err)
 	}
-	return classify(tx.Commit())
+	return classify(d.path, tx.Commit())
+}
+
+// migrateSlots is the Go part of migration 1 → 2: it copies every item
+// into items_v2 under its slot, then replaces items with items_v2.
+func migrateSlots(ctx context.Context, path string, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, svc, class, name, value FROM items`)
+	if err != nil {
+		return err
+	}
+	var all []Item
+	for rows.Next() {
+		var it Item
+		if err := rows.Scan(blobCol{"id", &it.ID}, blobCol{"svc", &it.Svc}, byteCol{"class", &it.Class},
+			blobCol{"name", &it.Name}, blobCol{"value", &it.Value}); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO items_v2 (slot, id, svc, class, name, value) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for _, it := range all {
+		slot, err := slotOf(path, it.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := ins.ExecContext(ctx, slot, it.ID, it.Svc, it.Class, it.Name, it.Value); err != nil {
+			return err
+		}
+	}
+	for _, q := range []string{`DROP TABLE items`, `ALTER TABLE items_v2 RENAME TO items`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }

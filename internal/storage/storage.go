@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -35,27 +36,14 @@ import (
 // database call that could otherwise block on another process.
 const BusyTimeout = 10 * time.Second
 
-var (
-	// ErrNotFound: no row has that id.
-	ErrNotFound = errors.New("no such record")
-	// ErrCorrupt: SQLite found the database file malformed, or it is not a
-	// securestore database.
-	ErrCorrupt = errors.New("database is corrupt")
-	// ErrTooNew: the database was written by a newer securestore.
-	ErrTooNew = errors.New("database format is newer than this program")
-	// ErrClosed: the DB has been closed.
-	ErrClosed = errors.New("database is closed")
-)
-
 // DB is one store's database.
 type DB struct {
 	path   string
 	sql    *sql.DB
 	get    *sql.Stmt
-	has    *sql.Stmt
-	list   *sql.Stmt
 	writer *writer
 	file   *openFile // this process's record of path
+	noShm  bool      // opened read-only without a -shm file (noshm.go)
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -65,17 +53,27 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	file := fileState(path)
 	file.mu.Lock()
 	defer file.mu.Unlock()
-	d, err := open(ctx, path, file.refs == 0)
-	if err == nil {
-		file.refs++
-		d.file = file
+	d, err := open(ctx, path, file.refs == 0, false)
+	if errors.Is(classify(path, err), ErrDiskFull) {
+		// No space for the -shm file (or the -wal): open read-only with
+		// the wal-index in this process's memory (noshm.go).
+		d, err = open(ctx, path, file.refs == 0, true)
 	}
-	return d, err
+	if err != nil {
+		return nil, classify(path, err)
+	}
+	file.refs++
+	d.file = file
+	return d, nil
 }
 
 // open opens the database; first: no other DB of this process has it open,
-// so its WAL is checked before SQLite may replay it (walguard.go).
-func open(ctx context.Context, path string, first bool) (*DB, error) {
+// so its WAL is checked before SQLite may replay it (walguard.go); noShm:
+// the read-only fallback of a full disk (noshm.go).
+func open(ctx context.Context, path string, first, noShm bool) (*DB, error) {
+	if err := checkEmptied(path); err != nil {
+		return nil, err
+	}
 	if first {
 		lock, err := guardWAL(ctx, path)
 		if err != nil {
@@ -84,29 +82,37 @@ func open(ctx context.Context, path string, first bool) (*DB, error) {
 		// Held until migrate's first read has built the wal-index.
 		defer lock.release()
 	}
-	db, err := sql.Open("sqlite", dsn(path))
+	db, err := sql.Open("sqlite", dsn(path, noShm))
 	if err != nil {
 		return nil, err
 	}
 	// Each connection carries its own page cache; a few are plenty for
-	// readers, and the writer keeps one of its own.
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
+	// readers, and the writer keeps one of its own. Without a -shm file
+	// there is one connection, which holds the wal-index (noshm.go).
+	conns := 8
+	if noShm {
+		conns = 1
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(0)
-	d := &DB{path: path, sql: db}
+	d := &DB{path: path, sql: db, noShm: noShm}
 	if err := retryBusy(ctx, func() error { return d.migrate(ctx) }); err != nil {
 		db.Close()
-		return nil, classify(err)
+		return nil, classify(path, err)
 	}
 	if err := d.prepare(ctx); err != nil {
 		db.Close()
-		return nil, classify(err)
+		return nil, classify(path, err)
 	}
-	w, err := startWriter(ctx, db)
+	if noShm {
+		return d, nil // no writer: Put and Delete report the full disk
+	}
+	w, err := startWriter(ctx, path, db)
 	if err != nil {
 		d.closeStmts()
 		db.Close()
-		return nil, classify(err)
+		return nil, classify(path, err)
 	}
 	d.writer = w
 	return d, nil
@@ -115,14 +121,25 @@ func open(ctx context.Context, path string, first bool) (*DB, error) {
 // dsn builds the SQLite URI for path with the settings every connection
 // needs. The path is escaped so that '?', '#' and '%' in directory names
 // cannot be read as URI syntax.
-func dsn(path string) string {
+func dsn(path string, noShm bool) string {
 	p := filepath.ToSlash(path)
 	if runtime.GOOS == "windows" && !strings.HasPrefix(p, "/") {
 		p = "/" + p // file:///C:/dir/app.db
 	}
 	q := url.Values{}
+	if noShm {
+		// Before anything reads the database: SQLite then keeps the
+		// wal-index in heap memory and never opens the -shm file.
+		q.Add("_pragma", "locking_mode(EXCLUSIVE)")
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
+	if !noShm {
+		// Not in the full-disk fallback: on a database already in WAL mode
+		// the pragma changes nothing, but with exclusive locking it makes
+		// SQLite map the -shm file after all. A database SQLite finds in
+		// WAL mode by its header is opened in WAL mode anyway.
+		q.Add("_pragma", "journal_mode(WAL)")
+	}
 	q.Add("_pragma", "synchronous(FULL)")
 	// On macOS a plain fsync does not reach the platter; F_FULLFSYNC does.
 	// Elsewhere these two are no-ops.
@@ -130,6 +147,14 @@ func dsn(path string) string {
 	q.Add("_pragma", "checkpoint_fullfsync(1)")
 	q.Add("_pragma", "trusted_schema(0)")
 	q.Add("_pragma", "cell_size_check(1)")
+	// Freed pages and deleted cells are zeroed: a deleted item's
+	// ciphertext does not linger in the file, and a damaged child pointer
+	// cannot bring back a freed b-tree page as if it were live (a zeroed
+	// page is not a b-tree page: SQLITE_CORRUPT).
+	q.Add("_pragma", "secure_delete(1)")
+	// Keep the WAL short (checkpoint.go): once checkpointed, SQLite cuts
+	// the file back to this size when it starts it over.
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walCheckpointBytes))
 	q.Set("_txlock", "immediate")
 	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
 	return u.String()
@@ -137,20 +162,14 @@ func dsn(path string) string {
 
 func (d *DB) prepare(ctx context.Context) error {
 	var err error
-	if d.get, err = d.sql.PrepareContext(ctx, `SELECT class, value FROM items WHERE id = ?`); err != nil {
-		return err
-	}
-	if d.has, err = d.sql.PrepareContext(ctx, `SELECT 1 FROM items WHERE id = ?`); err != nil {
-		return err
-	}
-	if d.list, err = d.sql.PrepareContext(ctx, `SELECT id, name FROM items WHERE svc = ?`); err != nil {
+	if d.get, err = d.sql.PrepareContext(ctx, selectItem); err != nil {
 		return err
 	}
 	return nil
 }
 
 func (d *DB) closeStmts() {
-	for _, s := range []*sql.Stmt{d.get, d.has, d.list} {
+	for _, s := range []*sql.Stmt{d.get} {
 		if s != nil {
 			s.Close()
 		}
@@ -163,7 +182,10 @@ func (d *DB) Path() string { return d.path }
 // Close waits for queued writes to commit, then closes the database. Puts
 // and Deletes after Close fail with ErrClosed.
 func (d *DB) Close() error {
-	werr := d.writer.stop()
+	var werr error
+	if d.writer != nil {
+		werr = d.writer.stop()
+	}
 	d.closeStmts()
 	if d.file != nil {
 		d.file.mu.Lock()
@@ -177,21 +199,6 @@ func (d *DB) Close() error {
 		return err
 	}
 	return werr
-}
-
-// classify wraps SQLite's "this file is damaged" codes in ErrCorrupt.
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
-			return fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
-	}
-	return err
 }
 
 // retryBusy runs setup again while it fails with SQLITE_BUSY, for up to
@@ -219,4 +226,20 @@ func retryBusy(ctx context.Context, setup func() error) error {
 func isBusy(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// checkEmptied refuses a database file that is empty while its -wal file
+// is not: SQLite writes a WAL only for a database it has created, so the
+// file was emptied (truncated by damage), and opening it would make a new,
+// empty store over the old one's log. An empty file without a WAL is a
+// store being created.
+func checkEmptied(path string) error {
+	db, err := os.Stat(path)
+	if err != nil || db.Size() > 0 {
+		return nil // a missing file is SQLite's to report
+	}
+	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
+		return fmt.Errorf("%w: %s is empty but its write-ahead log holds %d bytes: the database file was truncated", ErrCorrupt, path, wal.Size())
+	}
+	return nil
 }

@@ -9,13 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
 
 var ctx = context.Background()
 
-func openTemp(t *testing.T) (*DB, string) {
+func openTemp(t testing.TB) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "test.db")
 	d, err := Open(ctx, path)
@@ -27,33 +28,33 @@ func openTemp(t *testing.T) (*DB, string) {
 }
 
 func item(i int) *Item {
-	b := []byte(fmt.Sprintf("%04d", i))
+	b := []byte(fmt.Sprintf("%08d", i)) // 8 bytes: the slot is an id's first 8
 	return &Item{ID: b, Svc: []byte("svc"), Class: 1, Name: b, Value: bytes.Repeat(b, 10)}
 }
 
 func TestPutGetDelete(t *testing.T) {
 	d, _ := openTemp(t)
-	if _, _, err := d.Get(ctx, []byte("0001")); !errors.Is(err, ErrNotFound) {
+	if _, _, err := d.Get(ctx, []byte("svc"), []byte("00000001")); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get before Put: %v", err)
 	}
 	if err := d.Put(ctx, item(1)); err != nil {
 		t.Fatal(err)
 	}
-	class, v, err := d.Get(ctx, []byte("0001"))
+	class, v, err := d.Get(ctx, []byte("svc"), []byte("00000001"))
 	if err != nil || class != 1 || !bytes.Equal(v, item(1).Value) {
 		t.Fatalf("Get = %d %q %v", class, v, err)
 	}
-	if ok, err := d.Has(ctx, []byte("0001")); !ok || err != nil {
+	if ok, err := d.Has(ctx, []byte("svc"), []byte("00000001")); !ok || err != nil {
 		t.Fatalf("Has = %v %v", ok, err)
 	}
-	rows, err := d.ListService(ctx, []byte("svc"))
-	if err != nil || len(rows) != 1 || string(rows[0].ID) != "0001" {
+	rows, err := d.listService(ctx, []byte("svc"))
+	if err != nil || len(rows) != 1 || string(rows[0].ID) != "00000001" {
 		t.Fatalf("ListService = %v %v", rows, err)
 	}
-	if err := d.Delete(ctx, []byte("0001")); err != nil {
+	if err := d.Delete(ctx, []byte("svc"), []byte("00000001")); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := d.Has(ctx, []byte("0001")); ok || err != nil {
+	if ok, err := d.Has(ctx, []byte("svc"), []byte("00000001")); ok || err != nil {
 		t.Fatalf("Has after Delete = %v %v", ok, err)
 	}
 }
@@ -63,7 +64,7 @@ func TestPutGetDelete(t *testing.T) {
 // queued writes in one transaction, not one each.
 func TestGroupCommit(t *testing.T) {
 	d, path := openTemp(t)
-	other, err := sql.Open("sqlite", dsn(path))
+	other, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestGroupCommit(t *testing.T) {
 	if got := d.writer.commits.Load(); got != 2 {
 		t.Fatalf("%d writes took %d commits, want 2 (the first alone, then all queued ones together)", n+1, got)
 	}
-	rows, err := d.ListService(ctx, []byte("svc"))
+	rows, err := d.listService(ctx, []byte("svc"))
 	if err != nil || len(rows) != n+1 {
 		t.Fatalf("ListService: %d rows, %v", len(rows), err)
 	}
@@ -123,7 +124,7 @@ func TestCanceledWriteIsNotApplied(t *testing.T) {
 	if err := d.Put(c, item(1)); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Put with a canceled context: %v", err)
 	}
-	if ok, _ := d.Has(ctx, []byte("0001")); ok {
+	if ok, _ := d.Has(ctx, []byte("svc"), []byte("00000001")); ok {
 		t.Fatal("a write whose context was canceled before it was queued was applied")
 	}
 }
@@ -139,7 +140,7 @@ func TestSchemaVersion(t *testing.T) {
 	}
 	d.Close()
 
-	raw, err := sql.Open("sqlite", dsn(path))
+	raw, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestSchemaVersion(t *testing.T) {
 func TestOpenDoesNotWaitForWriters(t *testing.T) {
 	d, path := openTemp(t)
 	d.Close()
-	raw, err := sql.Open("sqlite", dsn(path))
+	raw, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,4 +245,102 @@ func TestConcurrentOpenOfNewDatabase(t *testing.T) {
 			}
 		}
 	}
+}
+
+// listService returns the key and name of every item whose service tag
+// is svc, as Keys sees them.
+func (d *DB) listService(ctx context.Context, svc []byte) ([]Named, error) {
+	var out []Named
+	err := d.Walk(ctx, func(n *Named) error {
+		if bytes.Equal(n.Svc, svc) {
+			out = append(out, Named{Svc: bytes.Clone(n.Svc), ID: bytes.Clone(n.ID), Name: bytes.Clone(n.Name)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// TestSlotTaken: an item whose slot (the first 8 bytes of its id) another
+// item holds is refused, through Put and through Tx.PutItem, and the other
+// item stays as it was.
+func TestSlotTaken(t *testing.T) {
+	d, _ := openTemp(t)
+	a := &Item{ID: []byte("samesame-A"), Svc: []byte("svc"), Class: 1, Name: []byte("a"), Value: []byte("value a")}
+	b := &Item{ID: []byte("samesame-B"), Svc: []byte("svc"), Class: 1, Name: []byte("b"), Value: []byte("value b")}
+	if err := d.Put(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(ctx, b); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Put into a taken slot: %v; want ErrCorrupt", err)
+	}
+	err := d.Update(ctx, func(tx *Tx) error { return tx.PutItem(b) })
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("PutItem into a taken slot: %v; want ErrCorrupt", err)
+	}
+	if _, v, err := d.Get(ctx, a.Svc, a.ID); err != nil || string(v) != "value a" {
+		t.Fatalf("Get a = %q, %v", v, err)
+	}
+	if _, _, err := d.Get(ctx, b.Svc, b.ID); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Get b: %v; want ErrCorrupt (the slot holds another row)", err)
+	}
+}
+
+// TestNewDatabaseHasCurrentSchema: a new database gets the schema the
+// migrations build, with no freed pages left behind.
+func TestNewDatabaseHasCurrentSchema(t *testing.T) {
+	_, path := openTemp(t)
+	newDB := schemaOf(t, path)
+	old := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:1] {
+		if _, err := raw.Exec(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := raw.Exec(`PRAGMA user_version = 1; PRAGMA application_id = 1397970002`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	d, err := Open(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if migrated := schemaOf(t, old); migrated != newDB {
+		t.Errorf("a new database's schema:\n%s\na migrated one's:\n%s", newDB, migrated)
+	}
+	var free int
+	raw, _ = sql.Open("sqlite", "file:"+path)
+	defer raw.Close()
+	if err := raw.QueryRow(`PRAGMA freelist_count`).Scan(&free); err != nil || free != 0 {
+		t.Errorf("a new database has %d free pages (%v)", free, err)
+	}
+}
+
+// schemaOf lists the tables and columns of the database at path.
+func schemaOf(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`SELECT m.name, p.name, p.type, p."notnull", p.pk FROM sqlite_schema m, pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.cid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var tbl, col, typ string
+		var nn, pk int
+		if err := rows.Scan(&tbl, &col, &typ, &nn, &pk); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s.%s %s notnull=%d pk=%d\n", tbl, col, typ, nn, pk)
+	}
+	return b.String()
 }

@@ -107,7 +107,7 @@ func fileState(path string) *openFile {
 var errNoProbe = errors.New("checking the WAL is not supported on this platform")
 
 // errInUse: Repair found another process (or DB) using the database.
-var errInUse = errors.New("the database is open in another process; close it there first")
+var errInUse = fmt.Errorf("%w: the database is open in another process; close it there first", ErrIO)
 
 // walLock is an exclusive flock on a -wal file and the descriptor that
 // holds it; nil when there is no WAL to protect.

@@ -36,7 +36,7 @@ func walFixture(t *testing.T, n int) (path string, commitEnds []int, pageSize in
 		}
 	}
 	for i := 0; i < n; i += 5 {
-		if err := d.Delete(ctx, item(i).ID); err != nil {
+		if err := d.Delete(ctx, []byte("svc"), item(i).ID); err != nil {
 			t.Fatal(err)
 		}
 	}

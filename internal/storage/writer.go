@@ -13,10 +13,13 @@ import (
 // latency stays bounded however many writers queue up.
 const maxBatch = 1024
 
-// op is one queued write: a put when put is non-nil, else a delete of id.
+// op is one queued write: a put when put is non-nil, else a delete of
+// (svc, id).
 type op struct {
 	ctx  context.Context
 	put  *Item
+	slot int64
+	svc  []byte
 	id   []byte
 	cond *Cond // if set, the op applies only if it holds (cond.go)
 	skip error // why the op was left out of its batch's commit
@@ -28,6 +31,7 @@ type op struct {
 // is in flight the next batch gathers behind it: N concurrent writers pay
 // for far fewer than N fsyncs (group commit).
 type writer struct {
+	path string // the database's, for errors
 	conn *sql.Conn
 	// Statements prepared once on conn. The transaction is driven with
 	// BEGIN/COMMIT statements of its own rather than conn.BeginTx: a
@@ -44,15 +48,15 @@ type writer struct {
 
 	// For tests and diagnostics: ops taken off the queue into batches, and
 	// transactions committed.
-	taken, commits atomic.Int64
+	taken, commits, checkpoints atomic.Int64
 }
 
-func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1)}
+	w := &writer{path: path, conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1)}
 	// The writer waits for the write lock itself (begin), so SQLite's own
 	// busy wait is off on its connection.
 	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
@@ -69,7 +73,7 @@ func startWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		{&w.commitTx, `COMMIT`},
 		{&w.rollback, `ROLLBACK`},
 		{&w.upsert, upsertItem},
-		{&w.del, `DELETE FROM items WHERE id = ?`},
+		{&w.del, deleteItem},
 	} {
 		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
 			w.closeConn()
@@ -158,6 +162,9 @@ func (w *writer) commit(batch []*op) {
 		}
 		o.done <- err
 	}
+	if err == nil {
+		w.maybeCheckpoint()
+	}
 }
 
 func (w *writer) apply(batch []*op) error {
@@ -165,7 +172,7 @@ func (w *writer) apply(batch []*op) error {
 	// the others' writes too. begin bounds the wait for the lock.
 	ctx := context.Background()
 	if err := w.beginImmediate(ctx); err != nil {
-		return classify(err)
+		return classify(w.path, err)
 	}
 	for _, o := range batch {
 		var err error
@@ -173,7 +180,7 @@ func (w *writer) apply(batch []*op) error {
 			ok, err := w.holds(ctx, o.cond)
 			if err != nil {
 				w.abort()
-				return classify(err)
+				return classify(w.path, err)
 			}
 			if !ok {
 				o.skip = ErrCondFailed
@@ -182,13 +189,17 @@ func (w *writer) apply(batch []*op) error {
 		}
 		if o.put != nil {
 			it := o.put
-			_, err = w.upsert.ExecContext(ctx, it.ID, it.Svc, it.Class, it.Name, it.Value)
+			var res sql.Result
+			res, err = w.upsert.ExecContext(ctx, o.slot, it.ID, it.Svc, it.Class, it.Name, it.Value)
+			if n, rerr := rowsAffected(res, err); rerr == nil && n == 0 {
+				err = slotTaken(w.path)
+			}
 		} else {
-			_, err = w.del.ExecContext(ctx, o.id)
+			_, err = w.del.ExecContext(ctx, o.slot, o.id, o.svc)
 		}
 		if err != nil {
 			w.abort()
-			return classify(err)
+			return classify(w.path, err)
 		}
 	}
 	if _, err := w.commitTx.ExecContext(ctx); err != nil {
@@ -196,7 +207,7 @@ func (w *writer) apply(batch []*op) error {
 		// transaction open; roll it back so that the next batch starts
 		// clean and nothing of this one lingers.
 		w.abort()
-		return classify(err)
+		return classify(w.path, err)
 	}
 	w.commits.Add(1)
 	return nil

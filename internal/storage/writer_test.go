@@ -12,7 +12,7 @@ import (
 // valueItem is item i with the given value and a class that varies with i.
 func valueItem(i int, value string) *Item {
 	return &Item{
-		ID:    fmt.Appendf(nil, "id-%04d", i),
+		ID:    fmt.Appendf(nil, "%08d-id", i), // distinct first 8 bytes: the slot
 		Svc:   []byte("svc"),
 		Class: uint8(i % 7),
 		Name:  fmt.Appendf(nil, "name-%04d", i),
@@ -40,7 +40,7 @@ func TestWriterConcurrent(t *testing.T) {
 					t.Error(err)
 				}
 			case 2:
-				if err := db.Delete(ctx, valueItem(i, "").ID); err != nil {
+				if err := db.Delete(ctx, []byte("svc"), valueItem(i, "").ID); err != nil {
 					t.Error(err)
 				}
 			}
@@ -50,7 +50,7 @@ func TestWriterConcurrent(t *testing.T) {
 	check := func(db *DB) {
 		t.Helper()
 		for i := range n {
-			class, value, err := db.Get(ctx, valueItem(i, "").ID)
+			class, value, err := db.Get(ctx, []byte("svc"), valueItem(i, "").ID)
 			switch i % 3 {
 			case 0, 1:
 				want := map[int]string{0: "first", 1: "second"}[i%3]
@@ -63,7 +63,7 @@ func TestWriterConcurrent(t *testing.T) {
 				}
 			}
 		}
-		named, err := db.ListService(ctx, []byte("svc"))
+		named, err := db.listService(ctx, []byte("svc"))
 		if err != nil || len(named) != n-n/3 {
 			t.Fatalf("ListService: %d rows, %v; want %d", len(named), err, n-n/3)
 		}
@@ -95,14 +95,14 @@ func TestWriterFailedBatch(t *testing.T) {
 	if err := db.Put(ctx, bad); err == nil {
 		t.Fatal("a NULL value was stored")
 	}
-	if _, _, err := db.Get(ctx, bad.ID); !errors.Is(err, ErrNotFound) {
+	if _, _, err := db.Get(ctx, []byte("svc"), bad.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("failed put left a row: %v", err)
 	}
 	if err := db.Put(ctx, valueItem(3, "after")); err != nil {
 		t.Fatalf("put after a failed batch: %v", err)
 	}
 	for i, want := range map[int]string{1: "kept", 3: "after"} {
-		if _, v, err := db.Get(ctx, valueItem(i, "").ID); err != nil || !bytes.Equal(v, []byte(want)) {
+		if _, v, err := db.Get(ctx, []byte("svc"), valueItem(i, "").ID); err != nil || !bytes.Equal(v, []byte(want)) {
 			t.Fatalf("item %d: %q, %v", i, v, err)
 		}
 	}

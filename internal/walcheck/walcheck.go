@@ -1,6 +1,9 @@
 package walcheck
 
-import "encoding/binary"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // The WAL format's constants (see the package doc).
 const (
@@ -195,13 +198,14 @@ func (fs *frameScan) damageAfter(f int) (damaged bool, lostCommits int) {
 		anchored   bool   // a commit frame at or after f, joined to frame j by valid frames
 		apg, asize uint32 // that commit frame's page and size
 		padding    bool   // frames since the anchor are all copies of it so far
+		ref        = -1   // a valid frame of the anchor's transaction, to compare pages with; -1 for none
 	)
 	for j := f; j < fs.frames(); j++ {
 		pgno, commit, saltsOK, _ := fs.frame(j)
 		isCommit := saltsOK && commit != 0
 		if !fs.ok(j) {
 			anchored = j == f && isCommit
-			apg, asize, padding = pgno, commit, true
+			apg, asize, padding, ref = pgno, commit, true, -1
 			if anchored {
 				lostCommits++
 			}
@@ -212,17 +216,33 @@ func (fs *frameScan) damageAfter(f int) (damaged bool, lostCommits int) {
 			continue
 		}
 		// SQLite may pad a commit to a sector boundary with copies of its
-		// last frame: those are the same transaction.
-		if anchored && padding && pgno == apg && commit == asize {
+		// last frame: those are the same transaction. A copy has the same
+		// page, size and content; one-frame transactions that rewrite the
+		// same page (small item writes) have the same page and size but
+		// another content. The content of a damaged anchor cannot be
+		// compared: the first copy after it becomes the reference.
+		if anchored && padding && pgno == apg && commit == asize && (ref < 0 || fs.samePage(ref, j)) {
+			if ref < 0 {
+				ref = j
+			}
 			continue
 		}
 		lostCommits++
 		if anchored {
 			damaged = true
 		}
-		anchored, apg, asize, padding = true, pgno, commit, true
+		anchored, apg, asize, padding, ref = true, pgno, commit, true, j
 	}
 	return damaged, lostCommits
+}
+
+// samePage reports whether frames i and j carry the same page bytes.
+func (fs *frameScan) samePage(i, j int) bool {
+	page := func(k int) []byte {
+		off := HeaderSize + k*(FrameHeaderSize+fs.pageSize) + FrameHeaderSize
+		return fs.wal[off : off+fs.pageSize]
+	}
+	return bytes.Equal(page(i), page(j))
 }
 
 // checksum continues SQLite's WAL checksum s over b (a multiple of 8
