@@ -26,13 +26,20 @@ var ErrCondFailed = errors.New("storage: the write's precondition no longer hold
 
 // PutIf is Put, applied only if c holds inside the committing transaction.
 func (d *DB) PutIf(ctx context.Context, it *Item, c *Cond) error {
-	return d.writer.submit(ctx, &op{put: it, id: it.ID, cond: c})
+	slot, err := slotOf(d.path, it.ID)
+	if err != nil {
+		return err
+	}
+	if d.writer == nil {
+		return d.readOnly()
+	}
+	return d.writer.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c})
 }
 
 // holds reports whether c holds in the writer's open transaction.
 func (w *writer) holds(ctx context.Context, c *Cond) (bool, error) {
 	var v []byte
-	err := w.conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, c.Name).Scan(&v)
+	err := w.conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, c.Name).Scan(blobCol{"value", &v})
 	if errors.Is(err, sql.ErrNoRows) {
 		return len(c.Want) == 0, nil
 	}
