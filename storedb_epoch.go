@@ -166,7 +166,19 @@ func (v *storeDB) advanceEpoch(ctx context.Context) error {
 		} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		return tx.SetMeta(metaEpoch, binary.BigEndian.AppendUint64(nil, e+1))
+		// The counter may be ahead of the epoch: a protector's new counter
+		// need not start at 0 (the TPM's starts at 1). Starting from the
+		// larger of the two keeps "epoch ≥ counter" true after this
+		// session's one increment, whatever the counter's start and
+		// whatever other processes' sessions did meanwhile (this
+		// transaction reads the epoch the last of them committed).
+		pctx, cancel := context.WithTimeout(ctx, ProtectorTimeout)
+		cur, err := c.ReadCounter(pctx, v.epoch.scope, blob)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("read the store's rollback counter: %w", err)
+		}
+		return tx.SetMeta(metaEpoch, binary.BigEndian.AppendUint64(nil, max(e, cur)+1))
 	})
 	if err != nil {
 		return storageErr(err)

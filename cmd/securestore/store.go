@@ -120,14 +120,19 @@ func (inv *invocation) withExistingStore(ctx context.Context, use func(*securest
 // explain adds what to do to the errors whose cause a user cannot guess
 // from the library's words.
 func (inv *invocation) explain(err error) error {
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case strings.Contains(err.Error(), "readonly database") || strings.Contains(err.Error(), "read-only file system") ||
+	}
+	// SQLite's fixed descriptions of its result codes, which the library
+	// keeps in its messages, in any case.
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "readonly database") || strings.Contains(msg, "read-only file system") ||
 		// SQLite in WAL mode cannot open a store in a directory where it
 		// cannot create the -shm file, even to read: it says only
-		// "unable to open database file (14)".
-		strings.Contains(err.Error(), "unable to open database file") && dirReadOnly(inv.storeDir()):
+		// "unable to open the database file" (SQLITE_CANTOPEN, 14).
+		(strings.Contains(msg, "unable to open database file") || strings.Contains(msg, "unable to open the database file")) &&
+			dirReadOnly(inv.storeDir()):
 		return fmt.Errorf("the store directory is read-only for this user (give a writable one with --dir DIR or $%s): %w",
 			securestore.EnvDir, err)
 	case strings.Contains(err.Error(), `unwrap the device key with the "secretservice" protector`) &&
