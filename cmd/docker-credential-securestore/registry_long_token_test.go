@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,29 +41,7 @@ func TestDockerLoginLongToken(t *testing.T) {
 	}
 	const user = "AWS"
 
-	dir := t.TempDir()
-	dockerConfig := filepath.Join(dir, "docker")
-	if err := os.Mkdir(dockerConfig, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	configFile := filepath.Join(dockerConfig, "config.json")
-	if err := os.WriteFile(configFile, []byte(`{"credsStore": "securestore"}`+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), // with the helper that TestMain put there
-		"HOME=" + dir,
-		"DOCKER_CONFIG=" + dockerConfig,
-		"SECURESTORE_DIR=" + filepath.Join(dir, "store"),
-		"SECURESTORE_PROTECTOR=file",
-	}
-	run := func(stdin []byte, name string, args ...string) (string, error) {
-		cmd := exec.Command(name, args...)
-		cmd.Env = env
-		cmd.Stdin = bytes.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	configFile, run := dockerClient(t)
 	get := func() (creds struct{ ServerURL, Username, Secret string }, out string, err error) {
 		out, err = run([]byte(registry), name, "get")
 		if err == nil {

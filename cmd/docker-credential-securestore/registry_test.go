@@ -32,29 +32,7 @@ func TestDockerLoginLogout(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dir := t.TempDir()
-	dockerConfig := filepath.Join(dir, "docker")
-	if err := os.Mkdir(dockerConfig, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	configFile := filepath.Join(dockerConfig, "config.json")
-	if err := os.WriteFile(configFile, []byte(`{"credsStore": "securestore"}`+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"), // with the helper that TestMain put there
-		"HOME=" + dir,
-		"DOCKER_CONFIG=" + dockerConfig,
-		"SECURESTORE_DIR=" + filepath.Join(dir, "store"),
-		"SECURESTORE_PROTECTOR=file",
-	}
-	run := func(stdin []byte, name string, args ...string) (string, error) {
-		cmd := exec.Command(name, args...)
-		cmd.Env = env
-		cmd.Stdin = bytes.NewReader(stdin)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	configFile, run := dockerClient(t)
 	list := func() map[string]string {
 		t.Helper()
 		out, err := run(nil, name, "list")
@@ -116,4 +94,36 @@ func TestDockerLoginLogout(t *testing.T) {
 	if out, err := run([]byte(registry), name, "get"); err == nil || out != "credentials not found in native keychain\n" {
 		t.Fatalf("%s get after logout: %v: %q", name, err, out)
 	}
+}
+
+// dockerClient gives a test its own docker configuration, which names this
+// helper as the credential store (config.json is returned, to check that
+// docker wrote no secret there), and a run function that starts a command
+// (docker or the helper) with that configuration and a store of its own.
+func dockerClient(t *testing.T) (configFile string, run func(stdin []byte, name string, args ...string) (string, error)) {
+	t.Helper()
+	dir := t.TempDir()
+	dockerConfig := filepath.Join(dir, "docker")
+	if err := os.Mkdir(dockerConfig, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	configFile = filepath.Join(dockerConfig, "config.json")
+	if err := os.WriteFile(configFile, []byte(`{"credsStore": "securestore"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"PATH=" + os.Getenv("PATH"), // with the helper that TestMain put there
+		"HOME=" + dir,
+		"DOCKER_CONFIG=" + dockerConfig,
+		"SECURESTORE_DIR=" + filepath.Join(dir, "store"),
+		"SECURESTORE_PROTECTOR=file",
+	}
+	run = func(stdin []byte, name string, args ...string) (string, error) {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		cmd.Stdin = bytes.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	return configFile, run
 }
