@@ -52,19 +52,8 @@ func parseTPMBlob(blob []byte) (*tpmBlob, error) {
 		return nil, fmt.Errorf("tpm protector: the store has no sealed device key: %w", protector.ErrKeyMissing)
 	}
 	corrupt := fmt.Errorf("tpm protector: the sealed device key is malformed: %w", protector.ErrKeyCorrupt)
-	if len(blob) < 2 || blob[0] != tpmBlobVersion {
-		return nil, corrupt
-	}
-	b := &tpmBlob{parent: tpmParent(blob[1])}
-	if b.parent != tpmParentECC && b.parent != tpmParentRSA {
-		return nil, corrupt
-	}
-	rest := blob[2:]
-	var ok bool
-	if b.public, rest, ok = cut2B(rest); !ok {
-		return nil, corrupt
-	}
-	if b.private, rest, ok = cut2B(rest); !ok {
+	b, rest, ok := cutObject(blob, tpmBlobVersion)
+	if !ok {
 		return nil, corrupt
 	}
 	if len(rest) < record.Overhead {
@@ -72,6 +61,27 @@ func parseTPMBlob(blob []byte) (*tpmBlob, error) {
 	}
 	b.sealed = rest
 	return b, nil
+}
+
+// cutObject splits the head that device key and passcode blobs share:
+// version | parent u8 | TPM2B_PUBLIC | TPM2B_PRIVATE, and returns what
+// follows.
+func cutObject(blob []byte, version byte) (b *tpmBlob, rest []byte, ok bool) {
+	if len(blob) < 2 || blob[0] != version {
+		return nil, nil, false
+	}
+	b = &tpmBlob{parent: tpmParent(blob[1])}
+	if b.parent != tpmParentECC && b.parent != tpmParentRSA {
+		return nil, nil, false
+	}
+	rest = blob[2:]
+	if b.public, rest, ok = cut2B(rest); !ok {
+		return nil, nil, false
+	}
+	if b.private, rest, ok = cut2B(rest); !ok {
+		return nil, nil, false
+	}
+	return b, rest, true
 }
 
 // cut2B splits a TPM2B (u16 size, then that many bytes, at least one)
@@ -110,19 +120,8 @@ func parsePasscodeBlob(blob []byte) (*tpmBlob, error) {
 		return nil, fmt.Errorf("tpm protector: the store has no passcode blob: %w", protector.ErrKeyMissing)
 	}
 	corrupt := fmt.Errorf("tpm protector: the passcode blob is malformed: %w", protector.ErrKeyCorrupt)
-	if len(blob) < 2 || blob[0] != tpmPasscodeBlobVersion {
-		return nil, corrupt
-	}
-	b := &tpmBlob{parent: tpmParent(blob[1])}
-	if b.parent != tpmParentECC && b.parent != tpmParentRSA {
-		return nil, corrupt
-	}
-	rest := blob[2:]
-	var ok bool
-	if b.public, rest, ok = cut2B(rest); !ok {
-		return nil, corrupt
-	}
-	if b.private, rest, ok = cut2B(rest); !ok || len(rest) != 0 {
+	b, rest, ok := cutObject(blob, tpmPasscodeBlobVersion)
+	if !ok || len(rest) != 0 {
 		return nil, corrupt
 	}
 	return b, nil
