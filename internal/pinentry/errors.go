@@ -61,12 +61,12 @@ func (e *Error) Error() string {
 // sentinel errors. A code is the low 16 bits of an Assuan ERR number; the
 // top byte names the source (5 for pinentry: 83886179 is 5<<24 | 99).
 const (
-	gpgErrTimeout        = 62
-	gpgErrCanceled       = 99
-	gpgErrUnknownOption  = 174
-	gpgErrFullyCanceled  = 198
-	gpgErrCodeMask       = 0xFFFF
-	maxErrorDescription  = 120
+	gpgErrTimeout       = 62
+	gpgErrCanceled      = 99
+	gpgErrUnknownOption = 174
+	gpgErrFullyCanceled = 198
+	gpgErrCodeMask      = 0xFFFF
+	maxErrorDescription = 120
 )
 
 // errFromCode maps an ERR line's code to the package's errors.
