@@ -24,7 +24,9 @@
 //     connection dropping are reported, and the watcher reconnects.
 //
 // The session is Options.SessionID, else $XDG_SESSION_ID, else the session
-// of this process (Manager.GetSessionByPID). Signals are taken only from
+// of this process (Manager.GetSessionByPID), else, for a process in no
+// session such as a systemd user service, the user's display session
+// (Manager.GetUser, then the User's Display property). Signals are taken only from
 // the connection that owns org.freedesktop.login1, so another program on
 // the bus cannot forge a Lock or an Unlock. Every D-Bus call, the
 // connection included, has a deadline (Options.CallTimeout).

@@ -8,6 +8,7 @@ const (
 	managerPath      = dbus.ObjectPath("/org/freedesktop/login1")
 	managerInterface = "org.freedesktop.login1.Manager"
 	sessionInterface = "org.freedesktop.login1.Session"
+	userInterface    = "org.freedesktop.login1.User"
 
 	propertiesInterface = "org.freedesktop.DBus.Properties"
 	busDaemonName       = "org.freedesktop.DBus"

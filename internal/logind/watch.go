@@ -22,6 +22,9 @@ type Options struct {
 	SessionID string
 	// PID finds the session when there is no id; 0 means this process.
 	PID int
+	// UID finds the user's display session when PID is in no session (a
+	// systemd user service); 0 means this process's user.
+	UID int
 	// CallTimeout bounds every D-Bus call and the connection itself; 0
 	// means DefaultCallTimeout.
 	CallTimeout time.Duration
@@ -53,6 +56,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PID == 0 {
 		o.PID = os.Getpid()
+	}
+	if o.UID == 0 {
+		o.UID = os.Getuid()
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = DefaultCallTimeout
@@ -185,19 +191,8 @@ func (w *Watcher) subscribe(ctx context.Context, bus *dbus.Conn) (*conn, error) 
 		return nil, fmt.Errorf("logind: ask the bus for %s: %w", busName, err)
 	}
 
-	manager := bus.Object(busName, managerPath)
-	err = call(func(ctx context.Context) error {
-		if w.opts.SessionID != "" {
-			return manager.CallWithContext(ctx, managerInterface+".GetSession", 0, w.opts.SessionID).Store(&c.session)
-		}
-		return manager.CallWithContext(ctx, managerInterface+".GetSessionByPID", 0, uint32(w.opts.PID)).Store(&c.session)
-	})
-	if err != nil {
-		var derr dbus.Error
-		if errors.As(err, &derr) && (derr.Name == "org.freedesktop.login1.NoSuchSession" || derr.Name == "org.freedesktop.login1.NoSessionForPID") {
-			return nil, fmt.Errorf("%w: %w", ErrNoSession, err)
-		}
-		return nil, fmt.Errorf("logind: find the session: %w", err)
+	if c.session, err = w.findSession(ctx, bus); err != nil {
+		return nil, err
 	}
 
 	for _, match := range [][]dbus.MatchOption{
@@ -220,6 +215,54 @@ func (w *Watcher) subscribe(ctx context.Context, bus *dbus.Conn) (*conn, error) 
 	w.session, w.locked = c.session, locked
 	w.mu.Unlock()
 	return c, nil
+}
+
+// findSession asks logind for the session to watch: by id, else by
+// process; a process outside any session (a systemd user service, as the
+// agent is when socket-activated) watches its user's display session,
+// the User's Display property, as gpg-agent's users would expect.
+func (w *Watcher) findSession(ctx context.Context, bus *dbus.Conn) (dbus.ObjectPath, error) {
+	manager := bus.Object(busName, managerPath)
+	call := func(method string, arg any, out any) error {
+		ctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+		defer cancel()
+		return manager.CallWithContext(ctx, managerInterface+"."+method, 0, arg).Store(out)
+	}
+	var session dbus.ObjectPath
+	var err error
+	if w.opts.SessionID != "" {
+		err = call("GetSession", w.opts.SessionID, &session)
+	} else if err = call("GetSessionByPID", uint32(w.opts.PID), &session); dbusErrorName(err) == "org.freedesktop.login1.NoSessionForPID" {
+		var user dbus.ObjectPath
+		if uerr := call("GetUser", uint32(w.opts.UID), &user); uerr == nil {
+			var display struct {
+				ID   string
+				Path dbus.ObjectPath
+			}
+			ctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+			defer cancel()
+			if derr := bus.Object(busName, user).CallWithContext(ctx, propertiesInterface+".Get", 0, userInterface, "Display").Store(&display); derr == nil && display.Path != "/" {
+				return display.Path, nil
+			}
+		}
+	}
+	if err != nil {
+		switch dbusErrorName(err) {
+		case "org.freedesktop.login1.NoSuchSession", "org.freedesktop.login1.NoSessionForPID":
+			return "", fmt.Errorf("%w: %w", ErrNoSession, err)
+		}
+		return "", fmt.Errorf("logind: find the session: %w", err)
+	}
+	return session, nil
+}
+
+// dbusErrorName is the D-Bus error name of err, or "".
+func dbusErrorName(err error) string {
+	var derr dbus.Error
+	if errors.As(err, &derr) {
+		return derr.Name
+	}
+	return ""
 }
 
 func (w *Watcher) lockedHint(ctx context.Context, c *conn, locked *bool) error {

@@ -111,8 +111,31 @@ func TestWatchSessionByID(t *testing.T) {
 		t.Errorf("unknown session: %v, want ErrNoSession", err)
 	}
 	t.Setenv("XDG_SESSION_ID", "")
-	if _, err := logind.Watch(context.Background(), logind.Options{Address: bus.Address, PID: 424242}); !errors.Is(err, logind.ErrNoSession) {
+	if _, err := logind.Watch(context.Background(), logind.Options{Address: bus.Address, PID: 424242, UID: 4242}); !errors.Is(err, logind.ErrNoSession) {
 		t.Errorf("process in no session: %v, want ErrNoSession", err)
+	}
+}
+
+// TestWatchUserDisplay: a process in no session (the agent as a systemd
+// user service) watches its user's display session, the User's Display;
+// a user with no display session has no session to watch.
+func TestWatchUserDisplay(t *testing.T) {
+	t.Setenv("XDG_SESSION_ID", "")
+	bus := logindtest.StartBus(t)
+	ld := logindtest.Start(t, bus.Address,
+		logindtest.Session{ID: "3", PID: 1, UID: 1000},
+		logindtest.Session{ID: "4", PID: 2, UID: 1000, Display: true},
+		logindtest.Session{ID: "5", PID: 3, UID: 1001})
+	w := watch(t, logind.Options{Address: bus.Address, PID: 4242, UID: 1000})
+	if w.Session() != logindtest.SessionPath("4") {
+		t.Fatalf("session %s, want the display session %s", w.Session(), logindtest.SessionPath("4"))
+	}
+	ld.Lock("3")
+	ld.Lock("4")
+	expect(t, w, logind.Event{Kind: logind.Lock})
+	_, err := logind.Watch(context.Background(), logind.Options{Address: bus.Address, PID: 4242, UID: 1001})
+	if !errors.Is(err, logind.ErrNoSession) {
+		t.Errorf("user without a display session: %v, want ErrNoSession", err)
 	}
 }
 

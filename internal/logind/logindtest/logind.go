@@ -15,18 +15,22 @@ import (
 	"github.com/godbus/dbus/v5/prop"
 )
 
-// Session is one session the fake logind knows: its id and the process
-// that GetSessionByPID maps to it.
+// Session is one session the fake logind knows: its id, the process
+// that GetSessionByPID maps to it, and its user, whose display session
+// (User.Display) it is when Display is set.
 type Session struct {
-	ID  string
-	PID int
+	ID      string
+	PID     int
+	UID     int
+	Display bool
 }
 
 // Logind serves org.freedesktop.login1 on a bus: the Manager at
-// /org/freedesktop/login1 (GetSession(s)→o, GetSessionByPID(u)→o, signal
-// PrepareForSleep(b)) and each Session at
+// /org/freedesktop/login1 (GetSession(s)→o, GetSessionByPID(u)→o,
+// GetUser(u)→o, signal PrepareForSleep(b)), each Session at
 // /org/freedesktop/login1/session/_XX (signals Lock(), Unlock(), property
-// LockedHint b with change signals, method SetLockedHint(b)).
+// LockedHint b with change signals, method SetLockedHint(b)), and each
+// User at /org/freedesktop/login1/user/_UID (property Display (so)).
 type Logind struct {
 	t        testing.TB
 	conn     *dbus.Conn
@@ -41,7 +45,34 @@ const (
 	managerPath      = dbus.ObjectPath("/org/freedesktop/login1")
 	managerInterface = "org.freedesktop.login1.Manager"
 	sessionInterface = "org.freedesktop.login1.Session"
+	userInterface    = "org.freedesktop.login1.User"
 )
+
+// userDisplay is the User's Display property: (so) the session id and
+// path, ("", "/") for none.
+type userDisplay struct {
+	ID   string
+	Path dbus.ObjectPath
+}
+
+// users maps each uid of sessions to its display session.
+func users(sessions []Session) map[int]userDisplay {
+	m := map[int]userDisplay{}
+	for _, s := range sessions {
+		if d, ok := m[s.UID]; !ok || d.Path == "/" {
+			m[s.UID] = userDisplay{"", "/"}
+		}
+		if s.Display {
+			m[s.UID] = userDisplay{s.ID, SessionPath(s.ID)}
+		}
+	}
+	return m
+}
+
+// UserPath is the object path logind gives the user uid.
+func UserPath(uid int) dbus.ObjectPath {
+	return dbus.ObjectPath(fmt.Sprintf("/org/freedesktop/login1/user/_%d", uid))
+}
 
 // Start connects to the bus at address, exports logind's objects and
 // takes the name org.freedesktop.login1. It stops when the test ends.
@@ -75,6 +106,15 @@ func Start(t testing.TB, address string, sessions ...Session) *Logind {
 			t.Fatal(err)
 		}
 		if err := conn.Export(introspect.Introspectable(sessionXML), path, "org.freedesktop.DBus.Introspectable"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for uid, display := range users(sessions) {
+		_, err := prop.Export(conn, UserPath(uid), prop.Map{userInterface: {
+			"UID":     {Value: uint32(uid), Emit: prop.EmitConst},
+			"Display": {Value: display, Emit: prop.EmitFalse},
+		}})
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -159,6 +199,14 @@ func (m manager) GetSessionByPID(pid uint32) (dbus.ObjectPath, *dbus.Error) {
 	return "", dbus.NewError("org.freedesktop.login1.NoSessionForPID", []any{fmt.Sprintf("PID %d does not belong to any known session", pid)})
 }
 
+// GetUser(u uid) → (o object_path)
+func (m manager) GetUser(uid uint32) (dbus.ObjectPath, *dbus.Error) {
+	if _, ok := users(m.l.sessions)[int(uid)]; ok {
+		return UserPath(int(uid)), nil
+	}
+	return "", dbus.NewError("org.freedesktop.login1.NoSuchUser", []any{fmt.Sprintf("User ID %d is not logged in or lingering", uid)})
+}
+
 type session struct {
 	l  *Logind
 	id string
@@ -176,6 +224,7 @@ const managerXML = `<node>
  <interface name="org.freedesktop.login1.Manager">
   <method name="GetSession"><arg type="s" name="session_id" direction="in"/><arg type="o" name="object_path" direction="out"/></method>
   <method name="GetSessionByPID"><arg type="u" name="pid" direction="in"/><arg type="o" name="object_path" direction="out"/></method>
+  <method name="GetUser"><arg type="u" name="uid" direction="in"/><arg type="o" name="object_path" direction="out"/></method>
   <signal name="PrepareForSleep"><arg type="b" name="start"/></signal>
  </interface>
 </node>`
