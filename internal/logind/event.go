@@ -67,6 +67,21 @@ func (e Event) ShouldLock() bool {
 	return false
 }
 
+// Reason says in a few words why the event locks ("session locked",
+// "before sleep"), for the agent's log and status; "" when it does not.
+func (e Event) Reason() string {
+	if !e.ShouldLock() {
+		return ""
+	}
+	switch e.Kind {
+	case PrepareForSleep:
+		return "before sleep"
+	case LockedHint, Reconnected:
+		return "session locked (LockedHint)"
+	}
+	return "session locked"
+}
+
 func (e Event) String() string {
 	switch e.Kind {
 	case LockedHint, Reconnected:

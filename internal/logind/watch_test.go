@@ -312,5 +312,8 @@ func TestShouldLock(t *testing.T) {
 		if ev.ShouldLock() != want {
 			t.Errorf("%v.ShouldLock() = %v, want %v", ev, !want, want)
 		}
+		if (ev.Reason() != "") != want {
+			t.Errorf("%v.Reason() = %q", ev, ev.Reason())
+		}
 	}
 }

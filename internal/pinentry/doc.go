@@ -10,7 +10,7 @@
 //	p := pinentry.Pinentry{TTY: "/dev/pts/3"}
 //	pass, err := p.AskPasscode(ctx, pinentry.Prompt{
 //		Description: "Unlock the store of example.app",
-//		Label:       "Passcode:",
+//		Prompt:      "Passcode:",
 //	})
 //	if err != nil { ... } // ErrCanceled, ErrTimeout, ErrNoPinentry, *ProtocolError...
 //	defer pass.Free()

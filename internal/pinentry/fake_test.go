@@ -133,7 +133,7 @@ func askFake(t *testing.T, mode string, timeout time.Duration) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	pass, err := fake(t, mode).AskPasscode(ctx, Prompt{Description: "d", Label: "l"})
+	pass, err := fake(t, mode).AskPasscode(ctx, Prompt{Description: "d", Prompt: "l"})
 	if pass != nil {
 		pass.Free()
 		t.Fatalf("mode %s: got a passcode with error %v", mode, err)
@@ -151,7 +151,7 @@ func TestFakeProtocol(t *testing.T) {
 		p := fake(t, mode, "PINENTRY_FAKE_LOG="+logFile)
 		p.TermType, p.LCCtype = "xterm-256color", "C.UTF-8"
 		pass, err := p.AskPasscode(ctx, Prompt{
-			Title: "T", Description: "100% sure\nof it\\", Label: "Passcode:", Error: "Wrong passcode",
+			Title: "T", Description: "100% sure\nof it\\", Prompt: "Passcode:", Error: "Wrong passcode",
 		})
 		cancel()
 		if err != nil {

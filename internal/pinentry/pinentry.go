@@ -43,10 +43,12 @@ type Pinentry struct {
 const DefaultTimeout = 5 * time.Minute
 
 // Prompt is the text of one passcode prompt. Every field is optional.
+// Its fields are those of the agent's PromptText, in the same order, so
+// that one converts to the other: pinentry.Prompt(text).
 type Prompt struct {
 	Title       string // the window title (SETTITLE)
 	Description string // what is asked and why, e.g. the item's AuthenticationPrompt (SETDESC)
-	Label       string // the text before the entry field, e.g. "Passcode:" (SETPROMPT)
+	Prompt      string // the text before the entry field, e.g. "Passcode:" (SETPROMPT)
 	Error       string // shown above the description, e.g. after a wrong passcode (SETERROR)
 }
 
@@ -214,7 +216,7 @@ func (s *session) getPIN(ctx context.Context, p *Pinentry, prompt Prompt) (*secm
 	}
 	for _, set := range []struct{ cmd, text string }{
 		{"SETTITLE", prompt.Title}, {"SETDESC", prompt.Description},
-		{"SETPROMPT", prompt.Label}, {"SETERROR", prompt.Error},
+		{"SETPROMPT", prompt.Prompt}, {"SETERROR", prompt.Error},
 	} {
 		if set.text == "" {
 			continue

@@ -38,7 +38,7 @@ func TestTTYPasscode(t *testing.T) {
 	res := ask(ctx, p, Prompt{
 		Title:       "securestore",
 		Description: "Unlock 100% of the store\nof example.app",
-		Label:       "Passcode",
+		Prompt:      "Passcode",
 	})
 	term.waitFor(t, "Passcode:")
 	for _, want := range []string{"Unlock 100% of the store", "of example.app"} {
@@ -67,7 +67,7 @@ func TestTTYCancel(t *testing.T) {
 	p := &Pinentry{Program: pinentryTTY(t), TTY: term.name, Env: []string{"PATH=/usr/bin:/bin"}}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	res := ask(ctx, p, Prompt{Label: "Passcode:"})
+	res := ask(ctx, p, Prompt{Prompt: "Passcode:"})
 	term.waitFor(t, "Passcode:")
 	term.type_(t, "\x04")
 	r := <-res
@@ -84,7 +84,7 @@ func TestTTYTimeout(t *testing.T) {
 	p := &Pinentry{Program: pinentryTTY(t), TTY: term.name, Env: []string{"PATH=/usr/bin:/bin"}}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	res := ask(ctx, p, Prompt{Label: "Passcode:"})
+	res := ask(ctx, p, Prompt{Prompt: "Passcode:"})
 	term.waitFor(t, "Passcode:")
 	r := <-res
 	if !errors.Is(r.err, ErrTimeout) {
@@ -103,7 +103,7 @@ func TestTTYContextCanceled(t *testing.T) {
 	p := &Pinentry{Program: pinentryTTY(t), TTY: term.name, Env: []string{"PATH=/usr/bin:/bin"}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res := ask(ctx, p, Prompt{Label: "Passcode:"})
+	res := ask(ctx, p, Prompt{Prompt: "Passcode:"})
 	term.waitFor(t, "Passcode:")
 	cancel()
 	r := <-res
