@@ -23,6 +23,10 @@ func TestMain(m *testing.M) {
 		fakePinentry(mode)
 		os.Exit(0)
 	}
+	if os.Getenv("PINENTRY_ASKER") != "" {
+		asker()
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

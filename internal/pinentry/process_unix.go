@@ -7,10 +7,13 @@ import (
 	"syscall"
 )
 
-// ownGroup puts the program in a process group of its own, so that a
-// timeout kills it together with anything it started.
+// ownGroup starts the program in a session of its own (so also a process
+// group of its own): a timeout then kills it with anything it started,
+// and, having no controlling terminal, it may set up the user's terminal
+// (pinentry-tty turns echo off) without being stopped by SIGTTOU as a
+// background job of that terminal would be.
 func ownGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 }
 
 // interruptGroup asks the program to stop as Ctrl-C would: pinentry-tty
