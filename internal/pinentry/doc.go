@@ -36,5 +36,8 @@
 //     a *ProtocolError, never a hang or a partial passcode.
 //
 // Available tells whether a prompt can reach the user at all (a program,
-// and a terminal or a display), for CanUseAuthentication.
+// and a terminal or a display), for CanUseAuthentication. TTYName gives
+// the terminal a client runs on, which it sends to the agent as the place
+// to prompt (what gpg's users put in $GPG_TTY), and SessionEnv the
+// display variables it sends.
 package pinentry

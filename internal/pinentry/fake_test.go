@@ -1,8 +1,11 @@
+//go:build unix
+
 package pinentry
 
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +31,22 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// asker is the test binary run as a program in the foreground of a
+// terminal (PINENTRY_ASKER set): it asks for a passcode on that terminal
+// and prints the answer, hex-encoded, or the error, on stdout.
+func asker() {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p := &Pinentry{Program: os.Getenv("PINENTRY_ASKER_PROGRAM"), TTY: os.Getenv("PINENTRY_ASKER_TTY"), Env: []string{"PATH=/usr/bin:/bin"}}
+	pass, err := p.AskPasscode(ctx, Prompt{Prompt: "Passcode:"})
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	fmt.Println("passcode:", hex.EncodeToString(pass.Bytes()))
+	pass.Free()
 }
 
 // fakePinentry answers OK to every command until GETPIN, whose answer

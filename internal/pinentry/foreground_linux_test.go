@@ -2,31 +2,12 @@ package pinentry
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
 	"testing"
-	"time"
 )
-
-// asker is the test binary run as a program in the foreground of a
-// terminal (PINENTRY_ASKER set): it asks for a passcode on that terminal
-// and prints the answer, hex-encoded, or the error, on stdout.
-func asker() {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	p := &Pinentry{Program: os.Getenv("PINENTRY_ASKER_PROGRAM"), TTY: os.Getenv("PINENTRY_ASKER_TTY"), Env: []string{"PATH=/usr/bin:/bin"}}
-	pass, err := p.AskPasscode(ctx, Prompt{Prompt: "Passcode:"})
-	if err != nil {
-		fmt.Println("error:", err)
-		return
-	}
-	fmt.Println("passcode:", hex.EncodeToString(pass.Bytes()))
-	pass.Free()
-}
 
 // TestTTYForeground: the asking program is the foreground job of the very
 // terminal pinentry-tty prompts on (the agent run in the user's

@@ -3,6 +3,7 @@ package pinentry
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,20 @@ func TestAvailableTTY(t *testing.T) {
 	}
 	if err := (&Pinentry{Program: "/nonexistent/pinentry"}).Available(ctx); !errors.Is(err, ErrNoPinentry) {
 		t.Errorf("missing program: %v, want ErrNoPinentry", err)
+	}
+}
+
+func TestTTYName(t *testing.T) {
+	term := openPTY(t)
+	if got := TTYName(term.slave); got != term.name {
+		t.Errorf("TTYName(pty) = %q, want %q", got, term.name)
+	}
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := TTYName(f); got != "" {
+		t.Errorf("TTYName(/dev/null) = %q, want \"\"", got)
 	}
 }
