@@ -128,6 +128,7 @@ func (w *Watcher) Close() error {
 // conn is one live connection, subscribed to the session's signals.
 type conn struct {
 	bus     *dbus.Conn
+	close   context.CancelFunc // closes bus and releases its context
 	signals chan *dbus.Signal
 	owner   string // logind's unique name, "" while it is off the bus
 	session dbus.ObjectPath
@@ -158,6 +159,7 @@ func (w *Watcher) connect(ctx context.Context) (*conn, error) {
 		closeConn()
 		return nil, err
 	}
+	c.close = func() { bus.Close(); closeConn() }
 	return c, nil
 }
 
@@ -276,7 +278,7 @@ func (w *Watcher) run(ctx context.Context, c *conn) {
 	defer close(w.events)
 	for {
 		err := w.pump(ctx, c)
-		c.bus.Close()
+		c.close()
 		if ctx.Err() != nil {
 			return
 		}
