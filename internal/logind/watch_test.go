@@ -317,3 +317,21 @@ func TestShouldLock(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLockEvent measures a Lock signal's trip from logind through the
+// bus to the watcher's Events.
+func BenchmarkLockEvent(b *testing.B) {
+	bus := logindtest.StartBus(b)
+	ld := logindtest.Start(b, bus.Address, logindtest.Session{ID: "b1", PID: 1})
+	w, err := logind.Watch(context.Background(), logind.Options{Address: bus.Address, SessionID: "b1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	for b.Loop() {
+		ld.Lock("b1")
+		if ev := <-w.Events(); ev.Kind != logind.Lock {
+			b.Fatalf("event %v", ev)
+		}
+	}
+}

@@ -296,3 +296,21 @@ func TestSessionEnv(t *testing.T) {
 		t.Errorf("SessionEnv kept %q", got)
 	}
 }
+
+// BenchmarkAskPasscode measures a whole prompt with a program that answers
+// at once: start, the Assuan conversation, the exit.
+func BenchmarkAskPasscode(b *testing.B) {
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &Pinentry{Program: exe, Env: []string{"PINENTRY_FAKE=plain"}}
+	ctx := context.Background()
+	for b.Loop() {
+		pass, err := p.AskPasscode(ctx, Prompt{Description: "d", Prompt: "p"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pass.Free()
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/securestore-go/securestore/internal/secmem"
+	"github.com/securestore-go/securestore/internal/servicetest"
 )
 
 type askResult struct {
@@ -149,5 +151,40 @@ func TestTTYName(t *testing.T) {
 	defer f.Close()
 	if got := TTYName(f); got != "" {
 		t.Errorf("TTYName(/dev/null) = %q, want \"\"", got)
+	}
+}
+
+// TestCursesPasscode drives the real pinentry-curses, which draws a
+// dialog on the terminal (OPTION ttyname, ttytype): Enter confirms what
+// was typed; Tab to the Cancel button and Enter cancels.
+func TestCursesPasscode(t *testing.T) {
+	prog, err := exec.LookPath("pinentry-curses")
+	if err != nil {
+		servicetest.Missing(t, "pinentry-curses", "not on $PATH", "apt-get install pinentry-curses")
+	}
+	for _, tc := range []struct {
+		keys string
+		want error
+	}{
+		{"curses pw\r", nil},
+		{"typed then\t\t\r", ErrCanceled}, // Tab, Tab to Cancel, Enter
+	} {
+		term := openPTY(t)
+		p := &Pinentry{Program: prog, TTY: term.name, TermType: "xterm", Env: []string{"PATH=/usr/bin:/bin"}}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		res := ask(ctx, p, Prompt{Description: "Unlock example.app", Prompt: "Passcode:"})
+		term.waitFor(t, "Passcode:")
+		term.type_(t, tc.keys)
+		r := <-res
+		cancel()
+		if !errors.Is(r.err, tc.want) {
+			t.Fatalf("keys %q: %v, want %v", tc.keys, r.err, tc.want)
+		}
+		if tc.want == nil {
+			if got := string(r.pass.Bytes()); got != "curses pw" {
+				t.Errorf("passcode %q, want %q", got, "curses pw")
+			}
+			r.pass.Free()
+		}
 	}
 }
