@@ -54,7 +54,7 @@ type Prompt struct {
 
 // killGrace is how long an interrupted program has to restore the
 // terminal and exit before it is killed.
-const killGrace = 250 * time.Millisecond
+const killGrace = time.Second
 
 // AskPasscode runs the pinentry program, shows prompt and returns what
 // the user entered, in a buffer the caller must Free. The errors are

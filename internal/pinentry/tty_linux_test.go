@@ -156,12 +156,22 @@ func TestTTYName(t *testing.T) {
 
 // TestCursesPasscode drives the real pinentry-curses, which draws a
 // dialog on the terminal (OPTION ttyname, ttytype): Enter confirms what
-// was typed; Tab to the Cancel button and Enter cancels.
+// was typed; Tab to the Cancel button and Enter cancels. Debian's default
+// pinentry, pinentry-gnome3, falls back to the same dialog when there is
+// no display, as for a user on a text console or over ssh.
 func TestCursesPasscode(t *testing.T) {
-	prog, err := exec.LookPath("pinentry-curses")
-	if err != nil {
-		servicetest.Missing(t, "pinentry-curses", "not on $PATH", "apt-get install pinentry-curses")
+	for _, name := range []string{"pinentry-curses", "pinentry-gnome3"} {
+		t.Run(name, func(t *testing.T) {
+			prog, err := exec.LookPath(name)
+			if err != nil {
+				servicetest.Missing(t, name, "not on $PATH", "apt-get install "+name)
+			}
+			testCurses(t, prog)
+		})
 	}
+}
+
+func testCurses(t *testing.T, prog string) {
 	for _, tc := range []struct {
 		keys string
 		want error
