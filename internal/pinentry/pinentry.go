@@ -111,8 +111,9 @@ type session struct {
 	lines *lineReader
 	stop  func() bool // stops the context watcher
 
-	mu     sync.Mutex
-	exited bool // reaped: its pid may belong to someone else now
+	mu       sync.Mutex
+	exited   bool          // reaped: its pid may belong to someone else now
+	exitedCh chan struct{} // closed once exited is set
 }
 
 func startSession(ctx context.Context, path string, env []string) (*session, error) {
@@ -138,12 +139,28 @@ func startSession(ctx context.Context, path string, env []string) (*session, err
 		outR.Close()
 		return nil, errors.Join(ErrNoPinentry, err)
 	}
-	s := &session{cmd: cmd, in: inW, out: outR, lines: newLineReader(outR)}
-	s.stop = context.AfterFunc(ctx, func() {
-		s.signal(interruptGroup)
-		time.AfterFunc(killGrace, s.kill)
-	})
+	s := &session{cmd: cmd, in: inW, out: outR, lines: newLineReader(outR), exitedCh: make(chan struct{})}
+	s.stop = context.AfterFunc(ctx, s.interrupt)
 	return s, nil
+}
+
+// interrupts is how many times interrupt sends SIGINT within killGrace.
+const interrupts = 10
+
+// interrupt stops the program when the caller gives up: SIGINT, again
+// and again (one that lands between the prompt and the read that waits
+// for the user is caught and forgotten, as pinentry-tty's handler does
+// nothing itself), then, after killGrace, the kill.
+func (s *session) interrupt() {
+	for range interrupts {
+		s.signal(interruptGroup)
+		select {
+		case <-s.exitedCh:
+			return
+		case <-time.After(killGrace / interrupts):
+		}
+	}
+	s.kill()
 }
 
 // signal sends a signal to the program's group unless it is reaped.
@@ -173,6 +190,7 @@ func (s *session) close() {
 		_ = s.cmd.Wait()
 		s.mu.Lock()
 		s.exited = true
+		close(s.exitedCh)
 		s.mu.Unlock()
 		close(done)
 	}()
