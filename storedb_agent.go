@@ -141,3 +141,13 @@ func (v *storeDB) agentLock(ctx context.Context) error {
 	}
 	return nil
 }
+
+// UsesAgent reports whether the app's store is used through an agent
+// (Config.Agent): then Unlock and Lock act on the agent, for every process
+// of the user, and a program that unlocked for one command should not
+// lock again afterwards.
+func (s *Store) UsesAgent() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.own != nil && s.own.agent != nil
+}

@@ -229,3 +229,10 @@ func (c *Client) Log(ctx context.Context) ([]LogEntry, error) {
 	}
 	return r.Log, nil
 }
+
+// Stop asks the agent to wipe every key and exit, as gpgconf --kill
+// gpg-agent does.
+func (c *Client) Stop(ctx context.Context) error {
+	_, err := c.call(ctx, &Request{Op: OpStop}, CallTimeout)
+	return err
+}

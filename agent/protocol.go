@@ -39,6 +39,7 @@ const (
 	OpOpen                 // Data is the sealed value
 	OpSeal                 // Data is the value
 	OpLog                  // the access log
+	OpStop                 // the agent wipes every key and exits
 )
 
 func (o Op) String() string {
@@ -55,6 +56,10 @@ func (o Op) String() string {
 		return "seal"
 	case OpLog:
 		return "log"
+	case OpStop:
+		return "stop"
+	case 0:
+		return "connect"
 	}
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
@@ -295,7 +300,7 @@ func DecodeRequest(b []byte) (*Request, error) {
 	q.Key = d.str("key")
 	q.Presence = d.bool("presence")
 	q.Data = d.bytes("data")
-	if d.err == nil && (q.Op < OpUnlock || q.Op > OpLog) {
+	if d.err == nil && (q.Op < OpUnlock || q.Op > OpStop) {
 		d.fail(fmt.Sprintf("unknown operation %d", uint8(q.Op)))
 	}
 	if err := d.end(); err != nil {

@@ -278,6 +278,12 @@ func (s *Server) handle(c net.Conn, q *Request, peer Peer, exe string) bool {
 		r = &Reply{Stores: s.keys.status(q.Store)}
 	case OpLog:
 		r = &Reply{Log: s.log.all()}
+	case OpStop:
+		entry.Result = "ok"
+		s.log.add(entry)
+		s.send(c, &Reply{})
+		go s.Close() // Close waits for this connection's goroutine
+		return false
 	}
 	if q.Op != OpStatus && q.Op != OpLog {
 		entry.Result = resultName(r)

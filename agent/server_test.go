@@ -88,15 +88,17 @@ func TestUnlockOpenSealLock(t *testing.T) {
 	}
 }
 
-// waitFor waits for an asynchronous effect of a request the test made,
-// yielding between checks; it fails after many tries instead of hanging.
+// waitFor waits for an asynchronous effect of something the test did (a
+// request's aftermath, a killed peer's closed socket), yielding between
+// checks; it fails after 30 s instead of hanging. The time is a bound on
+// failure, not a wait: the check passes as soon as the effect happened.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for range 10000 {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		if cond() {
 			return
 		}
-		runtime.Gosched() // the condition is met by the agent's next step, not by time
+		runtime.Gosched()
 	}
 	t.Fatal("condition never became true")
 }
