@@ -58,13 +58,11 @@ func (v *storeDB) agentGet(ctx context.Context, service, key string, class Acces
 // the agent's keys is still the store's.
 func (v *storeDB) agentSet(ctx context.Context, service, key string, class Accessibility, value string) error {
 	b := []byte(value)
-	sealed, gen, err := v.agent.client.Seal(ctx, v.agentItem(service, key, class, 0), b)
+	it, gen, err := v.agentSealItem(ctx, service, key, class, b)
 	clear(b)
 	if err != nil {
-		return agentErr(err)
+		return err
 	}
-	id := v.meta.ItemID(service, key)
-	it := &storage.Item{ID: id, Svc: v.meta.ServiceTag(service), Class: uint8(class), Name: v.meta.SealName(id, service, key), Value: sealed}
 	err = v.db.PutIf(ctx, it, generationCond(gen))
 	if errors.Is(err, storage.ErrCondFailed) {
 		if g, gerr := v.currentGeneration(ctx); gerr == nil {
@@ -150,4 +148,23 @@ func (s *Store) UsesAgent() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.own != nil && s.own.agent != nil
+}
+
+// agentSealItem seals value (which the caller wipes) in the agent and
+// returns the item to store, with the generation of the agent's key: the
+// write must commit only while it is current.
+func (v *storeDB) agentSealItem(ctx context.Context, service, key string, class Accessibility, value []byte) (*storage.Item, uint64, error) {
+	sealed, gen, err := v.agent.client.Seal(ctx, v.agentItem(service, key, class, 0), value)
+	if err != nil {
+		return nil, 0, agentErr(err)
+	}
+	id := v.meta.ItemID(service, key)
+	return &storage.Item{ID: id, Svc: v.meta.ServiceTag(service), Class: uint8(class), Name: v.meta.SealName(id, service, key), Value: sealed}, gen, nil
+}
+
+// agentOpenValue opens a stored value in the agent (export); the caller
+// wipes it. A value that does not authenticate is ErrCorrupt.
+func (v *storeDB) agentOpenValue(ctx context.Context, service, key string, class Accessibility, blob []byte) ([]byte, error) {
+	pt, _, err := v.agent.client.Open(ctx, v.agentItem(service, key, class, 0), blob)
+	return pt, agentErr(err)
 }
