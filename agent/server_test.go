@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/securestore-go/securestore/internal/secmem"
 )
 
 var ctx = context.Background()
@@ -212,3 +215,40 @@ func TestLockWhileInFlight(t *testing.T) {
 }
 
 func isLocked(err error) bool { return err != nil && errorsIs(err, ErrLocked) }
+
+// chanPrompter answers each AskPasscode with the next passcode the test
+// sends, and reports the prompt it was asked.
+type chanPrompter struct {
+	asked   chan PromptText
+	answers chan string
+}
+
+func (p *chanPrompter) AskPasscode(ctx context.Context, text PromptText) (*secmem.Buffer, error) {
+	p.asked <- text
+	select {
+	case a := <-p.answers:
+		return secmem.Copy([]byte(a)), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// An Unlock request without a passcode asks the Prompter (the pinentry
+// hook); with none, it is refused.
+func TestPrompterHook(t *testing.T) {
+	_, plain, _ := startServer(t, Options{Unlocker: newTestUnlocker()})
+	_, err := plain.Unlock(ctx, testRef, nil)
+	wantErr(t, err, ErrRefused)
+
+	p := &chanPrompter{asked: make(chan PromptText, 1), answers: make(chan string, 1)}
+	_, c, _ := startServer(t, Options{Unlocker: newTestUnlocker(), Prompter: p})
+	p.answers <- "1234"
+	must[uint64](t)(c.Unlock(ctx, testRef, nil))
+	if text := <-p.asked; !strings.Contains(text.Description, "app:com.example.test") {
+		t.Errorf("prompt %+v does not name the store", text)
+	}
+	st := must[[]StoreStatus](t)(c.Status(ctx, testRef))
+	if len(st) != 1 || st[0].Locked {
+		t.Fatalf("after a prompted unlock: %+v", st)
+	}
+}
