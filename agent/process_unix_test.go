@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,6 +32,8 @@ func TestMain(m *testing.M) {
 		roleClient()
 	case "half-frame":
 		roleHalfFrame()
+	case "activated":
+		roleActivated()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown role")
 		os.Exit(2)
@@ -79,6 +82,22 @@ func roleClient() {
 		os.Exit(1)
 	}
 	fmt.Println("ok")
+}
+
+// roleActivated is an agent started by socket activation: systemd sets
+// LISTEN_PID to the child's pid after fork, which exec.Cmd cannot, so the
+// role sets it to its own before looking.
+func roleActivated() {
+	os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
+	l, ok, err := ListenActivated()
+	if err != nil || !ok {
+		fmt.Println("not activated:", ok, err)
+		os.Exit(1)
+	}
+	s := NewServer(Options{Unlocker: newTestUnlocker()})
+	fmt.Println("ready")
+	go func() { io.Copy(io.Discard, os.Stdin); s.Close() }()
+	s.Serve(l)
 }
 
 // roleHalfFrame sends half a request and waits to be killed.
@@ -308,5 +327,39 @@ func TestPeerOfAnotherUIDRefused(t *testing.T) {
 	log := must[[]LogEntry](t)(c.Log(ctx))
 	if len(log) == 0 || !strings.Contains(log[0].Result, "refused: uid 65534") || log[0].UID != 65534 {
 		t.Fatalf("log: %+v", log)
+	}
+}
+
+// Socket activation: the agent serves the socket it is handed as fd 3.
+func TestSocketActivation(t *testing.T) {
+	sock := filepath.Join(shortDir(t), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f, err := l.(*net.UnixListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), "AGENT_TEST_ROLE=activated", "LISTEN_FDS=1")
+	cmd.ExtraFiles = []*os.File{f}
+	cmd.Stderr = os.Stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	defer func() { stdin.Close(); cmd.Wait() }()
+	p := &proc{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+	p.expect(t, "ready")
+	c := must[*Client](t)(Dial(ctx, sock))
+	defer c.Close()
+	must[uint64](t)(c.Unlock(ctx, testRef, []byte("1234")))
+	if st := must[[]StoreStatus](t)(c.Status(ctx, testRef)); len(st) != 1 {
+		t.Fatalf("status %+v", st)
 	}
 }
