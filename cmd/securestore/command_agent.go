@@ -100,6 +100,10 @@ func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string
 		}
 		l = al
 	}
+	var socketGone <-chan struct{}
+	if !activated {
+		socketGone = watchSocket(ctx, l.Addr().String())
+	}
 	defer l.Close()
 	srv := agent.NewServer(agent.Options{
 		Unlocker:    securestore.AgentUnlocker(),
@@ -114,6 +118,8 @@ func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string
 		select {
 		case <-sigs:
 		case <-ctx.Done():
+		case <-socketGone:
+			fmt.Fprintln(inv.stderr, "securestore agent: the socket was removed or replaced; exiting")
 		}
 		srv.Close()
 	}()
@@ -252,4 +258,37 @@ func systemdQuote(s string) string {
 	}
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, `%`, `%%`, `$`, `$$`)
 	return `"` + r.Replace(s) + `"`
+}
+
+// socketCheckInterval is how often the agent checks that its socket file
+// is still its own.
+const socketCheckInterval = time.Minute
+
+// watchSocket closes the returned channel once the socket file at path is
+// gone or is another file, as gpg-agent does: an agent whose socket was
+// removed (its runtime directory cleaned at logout, a test's directory
+// deleted) can no longer be reached, and ends instead of holding keys.
+func watchSocket(ctx context.Context, path string) <-chan struct{} {
+	gone := make(chan struct{})
+	first, err := os.Lstat(path)
+	if err != nil {
+		close(gone)
+		return gone
+	}
+	go func() {
+		t := time.NewTicker(socketCheckInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if fi, err := os.Lstat(path); err != nil || !os.SameFile(first, fi) {
+				close(gone)
+				return
+			}
+		}
+	}()
+	return gone
 }
