@@ -76,16 +76,25 @@ func (v *storeDB) exportItems(ctx context.Context, group string, emit func(*expo
 			return fmt.Errorf("%w: an item name does not authenticate", ErrCorrupt)
 		}
 		class := Accessibility(row.Class)
+		ad := record.ItemAD(v.id, service, key, row.Class)
+		var value []byte
 		cs := v.readClasses()
 		aead, err := cs.aead(class)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrLocked) && v.agent != nil:
+			cs.release()
+			value, err = v.agentOpenValue(ctx, service, key, class, row.Value)
+			if err != nil && !errors.Is(err, ErrCorrupt) {
+				return fmt.Errorf("%q (service %q in %s): %w", key, service, v.describe(), err)
+			}
+		case err != nil:
 			cs.release()
 			return fmt.Errorf("%q (service %q in %s): %w", key, service, v.describe(), err)
+		default:
+			value, err = record.Open(aead, row.Value, ad)
+			record.ZeroAEAD(aead)
+			cs.release()
 		}
-		ad := record.ItemAD(v.id, service, key, row.Class)
-		value, err := record.Open(aead, row.Value, ad)
-		record.ZeroAEAD(aead)
-		cs.release()
 		if err != nil {
 			return fmt.Errorf("%w: the value of %q (service %q in %s) does not authenticate", ErrCorrupt, key, service, v.describe())
 		}
@@ -314,6 +323,11 @@ func (imp *importer) put(ctx context.Context, it *exportfile.Item, class Accessi
 	if err == nil {
 		defer record.ZeroAEAD(aead)
 	}
+	var viaAgent *storage.Item // sealed by the agent, which holds the class key
+	var agentGen uint64
+	if errors.Is(err, ErrLocked) && v.agent != nil {
+		viaAgent, agentGen, err = v.agentSealItem(ctx, it.Service, it.Key, class, value)
+	}
 	if errors.Is(err, ErrNoPasscode) {
 		return false, nil // WhenPasscodeSet needs a passcode here too
 	}
@@ -334,13 +348,20 @@ func (imp *importer) put(ctx context.Context, it *exportfile.Item, class Accessi
 	if class.needsPasscode() {
 		// As SetItem: a key another process's passcode change replaced
 		// must not seal anything (storedb_generation.go).
-		ok, err := tx.Holds(generationCond(cs.generation))
+		gen := cs.generation
+		if viaAgent != nil {
+			gen = agentGen
+		}
+		ok, err := tx.Holds(generationCond(gen))
 		if err != nil {
 			return false, storageErr(err)
 		}
 		if !ok {
 			return false, fmt.Errorf("%w: the passcode of %s changed during the import; unlock and import again", ErrLocked, v.describe())
 		}
+	}
+	if viaAgent != nil {
+		return true, storageErr(tx.PutItem(viaAgent))
 	}
 	return true, storageErr(tx.PutItem(v.item(it.Service, it.Key, class, aead, value)))
 }

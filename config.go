@@ -39,6 +39,16 @@ type Config struct {
 	// case. Read-only tools (the securestore CLI's get, has, list,
 	// export) use it so that a mistyped app name leaves no trace.
 	NoCreate bool
+	// Agent says whether to use the securestore agent, which holds the
+	// unlocked passcode classes for every process of the user (package
+	// agent): "auto" ("" too) uses it if its socket answers at Open
+	// ($SECURESTORE_AGENT_SOCK, else $XDG_RUNTIME_DIR/securestore/agent.sock),
+	// "off" never, and an absolute path is the socket of an agent that
+	// must answer. With an agent, Unlock unlocks in the agent, Lock locks
+	// it, Locked asks it, and items of a passcode class this process holds
+	// no key for are opened and sealed by the agent: the keys never enter
+	// this process.
+	Agent string
 }
 
 const (
@@ -68,6 +78,7 @@ type resolved struct {
 	maxValue  int
 	noCreate  bool
 	costs     kdfCosts // fullCosts outside tests
+	agent     string   // AgentAuto, AgentOff or a socket path
 }
 
 func (c Config) resolve() (*resolved, error) {
@@ -93,6 +104,9 @@ func (c Config) resolve() (*resolved, error) {
 	}
 	r.dir = dir
 	r.protector = resolveProtector(c.Protector)
+	if r.agent, err = resolveAgent(c.Agent); err != nil {
+		return nil, err
+	}
 	if r.protector != protector.Auto {
 		if _, err := defaultProtectors().Lookup(r.protector); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidOption, err)

@@ -77,6 +77,9 @@ func (s *Store) Unlock(ctx context.Context, passcode []byte) error {
 		return fmt.Errorf("securestore: unlock: %w", err)
 	}
 	defer done()
+	if v.agent != nil {
+		return v.agentUnlock(ctx, passcode)
+	}
 	if err := v.unlock(ctx, s.clock, passcode); err != nil {
 		return fmt.Errorf("securestore: unlock %s: %w", v.describe(), err)
 	}
@@ -118,6 +121,9 @@ func (s *Store) Lock() error {
 	}
 	defer done()
 	v.lock()
+	if v.agent != nil {
+		return v.agentLock(context.Background())
+	}
 	return nil
 }
 
@@ -133,6 +139,9 @@ func (s *Store) Locked() bool {
 		return true
 	}
 	defer done()
+	if v.agent != nil {
+		return v.agentLocked()
+	}
 	return v.classes.Load().locked()
 }
 

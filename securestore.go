@@ -51,6 +51,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
 	}
+	if err := attachAgent(ctx, r, own); err != nil {
+		own.close()
+		return nil, fmt.Errorf("securestore: open app %q: %w", r.app, err)
+	}
 	return &Store{cfg: r, clock: realClock, own: own, groups: map[string]*storeDB{}}, nil
 }
 

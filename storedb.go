@@ -50,6 +50,8 @@ type storeDB struct {
 	attempts chan struct{}
 
 	epoch epochState // the rollback counter, if the protector has one (storedb_epoch.go)
+
+	agent *agentLink // the agent holding the passcode classes, or nil (storedb_agent.go)
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".
@@ -92,6 +94,9 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 		}
 		if err != nil {
 			cs.release()
+			if errors.Is(err, ErrLocked) && v.agent != nil {
+				return v.agentGet(ctx, service, key, Accessibility(class), blob)
+			}
 			return "", err
 		}
 		pt, err := record.Open(aead, blob, record.ItemAD(v.id, service, key, class))
@@ -131,6 +136,9 @@ func (v *storeDB) set(ctx context.Context, service, key string, class Accessibil
 		aead, err := cs.aead(class)
 		if err != nil {
 			cs.release()
+			if errors.Is(err, ErrLocked) && v.agent != nil {
+				return v.agentSet(ctx, service, key, class, value)
+			}
 			return err
 		}
 		it := v.item(service, key, class, aead, []byte(value))
@@ -201,6 +209,7 @@ func (v *storeDB) keys(ctx context.Context, service string) ([]string, error) {
 
 func (v *storeDB) close() error {
 	err := v.db.Close()
+	v.closeAgent()
 	v.wipe()
 	return storageErr(err)
 }

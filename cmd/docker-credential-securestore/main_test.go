@@ -28,6 +28,9 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"setpasscode": credtest.SetPasscode,
+			"startagent":  credtest.StartAgent,
+			"agentunlock": credtest.AgentUnlock,
+			"agentlock":   credtest.AgentLock,
 			// genjson FILE N writes store's input for r.example with a
 			// secret of N bytes "x": too long to write out in a script.
 			"genjson": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -41,7 +41,12 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"setpasscode": credtest.SetPasscode},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"setpasscode": credtest.SetPasscode,
+			"startagent":  credtest.StartAgent,
+			"agentunlock": credtest.AgentUnlock,
+			"agentlock":   credtest.AgentLock,
+		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, "home")
 			if err := os.Mkdir(home, 0o700); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 
@@ -60,8 +61,10 @@ func runPasscode(ctx context.Context, inv *invocation, args []string) error {
 	action := args[0] // checkArgs made sure it is one of passcodeActions
 	return inv.withStore(ctx, func(s *securestore.Store) error {
 		defer s.Lock() // setting or changing a passcode leaves the store unlocked
-		// A store just opened is locked exactly when it has a passcode.
-		hasPasscode := s.Locked()
+		// A store just opened is locked exactly when it has a passcode,
+		// unless an agent holds it unlocked: ask the store itself.
+		_, _, err := s.UnlockDelay(ctx)
+		hasPasscode := !errors.Is(err, securestore.ErrNoPasscode)
 		switch action {
 		case "set":
 			return inv.setPasscode(ctx, s, hasPasscode)

@@ -13,8 +13,9 @@ import (
 // ones needs the passcode. The CLI unlocks for one command at a time, as a
 // phone unlocks for one use: a command that meets a locked item asks for
 // the passcode (secret.go), unlocks, does its work and locks again before
-// it exits. Nothing stays unlocked between commands; there is no agent
-// holding keys.
+// it exits. Nothing stays unlocked between commands, unless an agent runs
+// (securestore agent): then the unlock is the agent's, for the session,
+// until it locks (command_unlock.go).
 
 // currentPasscode is how a command asks for the passcode the app's store
 // has now.
@@ -38,7 +39,9 @@ func (inv *invocation) retryUnlocked(ctx context.Context, s *securestore.Store, 
 	if err := inv.unlock(ctx, s, err); err != nil {
 		return err
 	}
-	defer s.Lock()
+	if !s.UsesAgent() { // an agent's unlock is for the session, as its user asked
+		defer s.Lock()
+	}
 	return op()
 }
 
@@ -52,6 +55,9 @@ func (inv *invocation) unlockIfLocked(ctx context.Context, s *securestore.Store,
 	cause := fmt.Errorf("%s: app %q has a passcode and is locked: %w", command, inv.app(), securestore.ErrLocked)
 	if err := inv.unlock(ctx, s, cause); err != nil {
 		return nil, err
+	}
+	if s.UsesAgent() {
+		return func() {}, nil
 	}
 	return func() { s.Lock() }, nil
 }

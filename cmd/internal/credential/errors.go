@@ -26,13 +26,13 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	// A helper process opens the store afresh, so it starts locked: with a
-	// passcode set it can never read a credential, and saying "unlock
-	// first" would send the user in a circle.
+	// A helper never prompts: the passcode is given to the agent, which
+	// then serves every helper run of the session (securestore unlock).
 	return fmt.Sprintf("the credential is locked: app %q has a passcode, and a credential helper runs without a terminal, "+
-		"so it never asks for it; keep helper credentials in an app without a passcode, "+
+		"so it never asks for it; unlock it for the session with 'securestore --app %s unlock' (the agent), "+
+		"keep helper credentials in an app without a passcode, "+
 		"or remove this one's with 'securestore --app %s passcode remove'",
-		e.App, e.App)
+		e.App, e.App, e.App)
 }
 
 func (e *LockedError) Unwrap() error { return e.Err }

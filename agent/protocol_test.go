@@ -1,0 +1,45 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestProtocolRoundTrip(t *testing.T) {
+	q := &Request{Op: OpOpen, Store: testRef, Class: 3, Generation: 9, Service: "svc", Key: "k", Presence: true, Data: []byte("sealed")}
+	got, err := DecodeRequest(EncodeRequest(q))
+	if err != nil || !reflect.DeepEqual(got, q) {
+		t.Fatalf("request round trip: %+v, %v", got, err)
+	}
+	r := &Reply{Code: CodeLocked, Message: "m", Generation: 3, Data: []byte("v"),
+		Stores: []StoreStatus{{Store: testRef, Locked: true, Classes: []uint8{1, 2}, UnlockedAt: 5, IdleLockAt: 6, MaxLockAt: 7, Generation: 8}},
+		Log:    []LogEntry{{Time: 1, PID: 2, UID: 3, Exe: "/bin/x", Op: OpSeal, Store: "app:a", Dir: "/d", Service: "s", Key: "k", Result: "ok"}}}
+	gotR, err := DecodeReply(EncodeReply(r))
+	if err != nil || !reflect.DeepEqual(gotR, r) {
+		t.Fatalf("reply round trip: %+v, %v", gotR, err)
+	}
+}
+
+func TestProtocolStrict(t *testing.T) {
+	good := EncodeRequest(&Request{Op: OpStatus})
+	for name, b := range map[string][]byte{
+		"empty":          nil,
+		"wrong version":  append([]byte{Version + 1}, good[1:]...),
+		"unknown op":     append([]byte{Version, 99}, good[2:]...),
+		"trailing byte":  append(bytes.Clone(good), 0),
+		"truncated":      good[:len(good)-1],
+		"bad bool":       append(bytes.Clone(good[:len(good)-5]), 2, 0, 0, 0, 0),
+		"huge data size": append(bytes.Clone(good[:len(good)-4]), 0xff, 0xff, 0xff, 0xff),
+	} {
+		if _, err := DecodeRequest(b); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: err = %v, want ErrProtocol", name, err)
+		}
+	}
+	// A frame over the cap is refused before it is read.
+	hdr := []byte{0xff, 0xff, 0xff, 0xff}
+	if _, err := readFrame(bytes.NewReader(hdr)); !errors.Is(err, ErrProtocol) {
+		t.Errorf("oversized frame: %v", err)
+	}
+}
