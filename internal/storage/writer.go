@@ -39,7 +39,7 @@ type writer struct {
 	// Tx.StmtContext preparing it again, which cost every commit two
 	// prepares.
 	begin, commitTx, rollback *sql.Stmt
-	upsert, del               *sql.Stmt
+	upsert, del, meta         *sql.Stmt
 	ops                       chan *op
 	exited                    chan error
 
@@ -84,6 +84,7 @@ func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) 
 		{&w.rollback, `ROLLBACK`},
 		{&w.upsert, upsertItem},
 		{&w.del, deleteItem},
+		{&w.meta, selectMeta},
 	} {
 		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
 			w.closeConn()
@@ -272,7 +273,7 @@ func (w *writer) stop() error {
 }
 
 func (w *writer) closeConn() error {
-	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del} {
+	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del, w.meta} {
 		if s != nil {
 			s.Close()
 		}

@@ -150,6 +150,9 @@ func overwrite(d *DB, w, n int, value []byte) error {
 	for g := range w {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(g), uint64(n)))
+			// Put is done with the value once it returns: one buffer per
+			// writer is enough.
+			v := bytes.Clone(value)
 			for {
 				k := next.Add(1)
 				if k > int64(n) {
@@ -157,7 +160,6 @@ func overwrite(d *DB, w, n int, value []byte) error {
 				}
 				// A value of its own, as a fresh nonce makes every sealed
 				// value: SQLite skips a write that changes no byte.
-				v := bytes.Clone(value)
 				binary.BigEndian.PutUint64(v, uint64(k)^r.Uint64())
 				if err := d.Put(ctx, benchItem(r.IntN(benchItems), v)); err != nil {
 					errc <- err
