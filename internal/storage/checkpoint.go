@@ -79,34 +79,46 @@ func walLimitFor(free uint64, known bool) int64 {
 }
 
 // checkpointer runs PASSIVE checkpoints on a connection of its own, one
-// at a time, whenever the writer wakes it.
+// at a time, whenever the writer wakes it. The connection is opened at the
+// first wake-up: a process that opens a store to read, or to write a few
+// items, never pays for it.
 type checkpointer struct {
-	conn    *sql.Conn
+	db      *sql.DB
+	conn    *sql.Conn     // nil until the first checkpoint
 	wake    chan struct{} // capacity 1: a wake-up while one runs is kept
 	exited  chan struct{}
 	running atomic.Bool // a checkpoint is under way
 	done    *atomic.Int64
 }
 
-func startCheckpointer(ctx context.Context, db *sql.DB, done *atomic.Int64) (*checkpointer, error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c := &checkpointer{conn: conn, wake: make(chan struct{}, 1), exited: make(chan struct{}), done: done}
+func startCheckpointer(db *sql.DB, done *atomic.Int64) *checkpointer {
+	c := &checkpointer{db: db, wake: make(chan struct{}, 1), exited: make(chan struct{}), done: done}
 	go c.run()
-	return c, nil
+	return c
 }
 
 func (c *checkpointer) run() {
 	defer close(c.exited)
 	for range c.wake {
 		c.running.Store(true)
-		if _, err := c.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err == nil {
+		if c.checkpoint() == nil {
 			c.done.Add(1)
 		}
 		c.running.Store(false)
 	}
+}
+
+func (c *checkpointer) checkpoint() error {
+	ctx := context.Background()
+	if c.conn == nil {
+		conn, err := c.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		c.conn = conn
+	}
+	_, err := c.conn.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
+	return err
 }
 
 // start wakes the checkpointer unless it is already awake.
@@ -122,6 +134,9 @@ func (c *checkpointer) start() {
 func (c *checkpointer) stop() error {
 	close(c.wake)
 	<-c.exited
+	if c.conn == nil {
+		return nil
+	}
 	return c.conn.Close()
 }
 

@@ -91,10 +91,7 @@ func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) 
 			return nil, err
 		}
 	}
-	if w.ckpt, err = startCheckpointer(ctx, db, &w.checkpoints); err != nil {
-		w.closeConn()
-		return nil, err
-	}
+	w.ckpt = startCheckpointer(db, &w.checkpoints)
 	go w.run()
 	return w, nil
 }
