@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 )
 
@@ -32,7 +33,11 @@ import (
 //     next batch: with no commit in between, that checkpoint copies every
 //     frame, and the next commit starts the WAL over. It copies only what
 //     the checkpointer left, so writers that queue meanwhile wait for far
-//     less than a whole checkpoint (and share the next commit).
+//     less than a whole checkpoint (and share the next commit). If the
+//     checkpointer is still copying then, the writer waits for it first.
+//   - On a nearly full volume (the limit at its floor, below) the writer
+//     checkpoints at the limit itself, as before there was a
+//     checkpointer: there is no room for the WAL to grow meanwhile.
 //
 // The limit is a trade between two costs, both measured (docs/BENCHMARKS.md,
 // "Issue 16: writes"):
@@ -83,12 +88,12 @@ func walLimitFor(free uint64, known bool) int64 {
 // first wake-up: a process that opens a store to read, or to write a few
 // items, never pays for it.
 type checkpointer struct {
-	db      *sql.DB
-	conn    *sql.Conn     // nil until the first checkpoint
-	wake    chan struct{} // capacity 1: a wake-up while one runs is kept
-	exited  chan struct{}
-	running atomic.Bool // a checkpoint is under way
-	done    *atomic.Int64
+	db     *sql.DB
+	conn   *sql.Conn     // nil until the first checkpoint
+	wake   chan struct{} // capacity 1: a wake-up while one runs is kept
+	exited chan struct{}
+	mu     sync.Mutex // held while a checkpoint, this one's or the writer's, runs
+	done   *atomic.Int64
 }
 
 func startCheckpointer(db *sql.DB, done *atomic.Int64) *checkpointer {
@@ -100,11 +105,11 @@ func startCheckpointer(db *sql.DB, done *atomic.Int64) *checkpointer {
 func (c *checkpointer) run() {
 	defer close(c.exited)
 	for range c.wake {
-		c.running.Store(true)
+		c.mu.Lock()
 		if c.checkpoint() == nil {
 			c.done.Add(1)
 		}
-		c.running.Store(false)
+		c.mu.Unlock()
 	}
 }
 
@@ -157,8 +162,17 @@ func (w *writer) maybeCheckpoint() {
 		// file, cut back to the limit then, grows past it again only
 		// once the frames written since fill it.
 		w.woke = false
-	case fi.Size() > 2*limit && !w.ckpt.running.Load():
-		if _, err := w.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err == nil {
+	case limit <= walMinBytes || fi.Size() > 2*limit:
+		// A nearly full volume (or one whose free space is unknown)
+		// has no room for the WAL to grow while the checkpointer
+		// copies: the writer checkpoints at the limit itself, as it
+		// did before there was a checkpointer. Elsewhere it does so at
+		// twice the limit, after the checkpoint under way, if any, so
+		// that the WAL stays bounded however slow the checkpointer.
+		w.ckpt.mu.Lock()
+		_, err := w.conn.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`)
+		w.ckpt.mu.Unlock()
+		if err == nil {
 			w.checkpoints.Add(1)
 		}
 	case !w.woke:
