@@ -253,7 +253,9 @@ func TestWriteBytesPerItem(t *testing.T) {
 		}
 	}
 	t.Logf("%d overwrites of 2048 bytes: %d bytes written per item; the -wal file peaked at %d bytes", n, (procWriteBytes(t)-before)/n, walMax)
-	if walMax > 4*256<<10 {
+	// The writer keeps the WAL under twice its checkpoint limit (at most
+	// 2 MiB, internal/storage/checkpoint.go) plus one commit.
+	if walMax > 5<<20 {
 		t.Errorf("the -wal file grew to %d bytes", walMax)
 	}
 }

@@ -36,10 +36,13 @@ func (d *DB) PutIf(ctx context.Context, it *Item, c *Cond) error {
 	return d.writer.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c})
 }
 
+// selectMeta reads one meta setting; the writer keeps it prepared.
+const selectMeta = `SELECT value FROM meta WHERE name = ?`
+
 // holds reports whether c holds in the writer's open transaction.
 func (w *writer) holds(ctx context.Context, c *Cond) (bool, error) {
 	var v []byte
-	err := w.conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, c.Name).Scan(blobCol{"value", &v})
+	err := w.meta.QueryRowContext(ctx, c.Name).Scan(blobCol{"value", &v})
 	if errors.Is(err, sql.ErrNoRows) {
 		return len(c.Want) == 0, nil
 	}

@@ -17,3 +17,13 @@ func noSpace(dir string) bool {
 	}
 	return uint64(st.Bavail)*uint64(st.Bsize) < lowSpace
 }
+
+// freeSpace is the space left on the file system holding dir for an
+// unprivileged writer; known is false if it could not be read.
+func freeSpace(dir string) (free uint64, known bool) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, false
+	}
+	return uint64(st.Bavail) * uint64(st.Bsize), true
+}

@@ -39,9 +39,15 @@ type writer struct {
 	// Tx.StmtContext preparing it again, which cost every commit two
 	// prepares.
 	begin, commitTx, rollback *sql.Stmt
-	upsert, del               *sql.Stmt
+	upsert, del, meta         *sql.Stmt
 	ops                       chan *op
 	exited                    chan error
+
+	// journalLimit is the connection's journal_size_limit; ckpt copies
+	// the WAL into the database meanwhile (checkpoint.go).
+	journalLimit int64
+	ckpt         *checkpointer
+	woke         bool // ckpt was woken since the WAL last started over
 
 	mu     sync.RWMutex // held shared while queuing, exclusively by stop
 	closed bool
@@ -56,12 +62,16 @@ func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) 
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{path: path, conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1)}
+	w := &writer{path: path, conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1), journalLimit: walCheckpointBytes}
 	// The writer waits for the write lock itself (begin), so SQLite's own
-	// busy wait is off on its connection.
-	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
-		w.closeConn()
-		return nil, err
+	// busy wait is off on its connection. It checkpoints itself, after
+	// answering a commit's writers (checkpoint.go), so SQLite's automatic
+	// checkpoint, which runs inside the COMMIT, is off too.
+	for _, pragma := range []string{`PRAGMA busy_timeout = 0`, `PRAGMA wal_autocheckpoint = 0`} {
+		if _, err := conn.ExecContext(ctx, pragma); err != nil {
+			w.closeConn()
+			return nil, err
+		}
 	}
 	for _, s := range []struct {
 		stmt  **sql.Stmt
@@ -74,12 +84,14 @@ func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) 
 		{&w.rollback, `ROLLBACK`},
 		{&w.upsert, upsertItem},
 		{&w.del, deleteItem},
+		{&w.meta, selectMeta},
 	} {
 		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
 			w.closeConn()
 			return nil, err
 		}
 	}
+	w.ckpt = startCheckpointer(db, &w.checkpoints)
 	go w.run()
 	return w, nil
 }
@@ -137,7 +149,11 @@ func (w *writer) run() {
 		w.taken.Add(int64(len(batch)))
 		w.commit(batch)
 	}
-	w.exited <- w.closeConn()
+	err := w.ckpt.stop()
+	if cerr := w.closeConn(); err == nil {
+		err = cerr
+	}
+	w.exited <- err
 }
 
 // commit writes batch in one transaction and reports the outcome to each
@@ -254,7 +270,7 @@ func (w *writer) stop() error {
 }
 
 func (w *writer) closeConn() error {
-	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del} {
+	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del, w.meta} {
 		if s != nil {
 			s.Close()
 		}
