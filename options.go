@@ -2,7 +2,6 @@ package securestore
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -47,9 +46,21 @@ const (
 	numClasses
 )
 
-// camelWords finds the word boundaries of a Go name ("WhenUnlocked" →
-// "When_Unlocked").
-var camelWords = regexp.MustCompile(`([a-z])([A-Z])`)
+// camelWords puts sep at the word boundaries of a Go name, where a lower
+// case letter meets an upper case one ("WhenUnlocked", '_' →
+// "When_Unlocked"). A loop rather than a regexp: a regexp compiled at
+// package initialisation is paid by every process, the securestore
+// command's included, whether it formats a class name or not.
+func camelWords(name string, sep byte) string {
+	b := make([]byte, 0, len(name)+8)
+	for i := 0; i < len(name); i++ {
+		if i > 0 && 'a' <= name[i-1] && name[i-1] <= 'z' && 'A' <= name[i] && name[i] <= 'Z' {
+			b = append(b, sep)
+		}
+		b = append(b, name[i])
+	}
+	return string(b)
+}
 
 var accessibilityNames = [numClasses]string{
 	"WhenUnlocked",
@@ -75,7 +86,7 @@ func (a Accessibility) String() string {
 // "after-first-unlock": the spelling of the securestore command's
 // --accessible flag, which ParseAccessibility also accepts.
 func (a Accessibility) Kebab() string {
-	return strings.ToLower(camelWords.ReplaceAllString(a.String(), "${1}-${2}"))
+	return strings.ToLower(camelWords(a.String(), '-'))
 }
 
 // ThisDeviceOnly reports whether items of this class stay on this device
@@ -88,7 +99,7 @@ func (a Accessibility) ThisDeviceOnly() bool { return strings.HasSuffix(a.String
 // not matter.
 func ParseAccessibility(s string) (Accessibility, error) {
 	for a, name := range accessibilityNames {
-		words := strings.ToLower(camelWords.ReplaceAllString(name, "${1}_${2}"))
+		words := strings.ToLower(camelWords(name, '_'))
 		if strings.EqualFold(s, name) || strings.EqualFold(s, words) || strings.EqualFold(s, strings.ReplaceAll(words, "_", "-")) {
 			return Accessibility(a), nil
 		}

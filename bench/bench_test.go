@@ -126,3 +126,32 @@ func TestLastWordsDropsGLibNoise(t *testing.T) {
 		t.Errorf("lastWords = %q", got)
 	}
 }
+
+// In a CLI-only run a peer capped below the size (secret-tool) is read
+// from the items it was filled to, never from keys it does not hold; in
+// the full run every side reads from the size itself.
+func TestCLIItemsOfACappedPeer(t *testing.T) {
+	st := &SecretTool{maxItems: 1_000}
+	h := &harness{s: CLISettings(), filled: map[string]int{backingOf(st): 1_000}}
+	if got := h.cliItems(st, 10_000); got != 1_000 {
+		t.Errorf("CLI-only: a peer filled to 1,000 reads from %d items", got)
+	}
+	h.s = FullSettings()
+	if got := h.cliItems(st, 1_000); got != 1_000 {
+		t.Errorf("full run: reads from %d items at 1,000", got)
+	}
+}
+
+// The CLI table names the floor and gives its ratio to securestore get.
+func TestCLITableShowsTheFloor(t *testing.T) {
+	res := &Results{Cells: []Cell{{Op: OpCLIGet, Items: 10_000, Sides: []Side{
+		{Store: nameCLIFile, Latency: Summary{N: 3, P50: 3 * time.Millisecond, P99: 4 * time.Millisecond}},
+		{Store: FloorTrue, Latency: Summary{N: 3, P50: time.Millisecond, P99: 2 * time.Millisecond}},
+	}}}}
+	rp := &report{r: res}
+	rp.cli()
+	out := rp.b.String()
+	if !strings.Contains(out, "`/bin/true` (floor") || !strings.Contains(out, "0.33×") {
+		t.Errorf("CLI table without the floor or its ratio:\n%s", out)
+	}
+}

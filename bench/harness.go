@@ -61,6 +61,9 @@ func Run(ctx context.Context, cfg RunConfig) (*Results, error) {
 }
 
 func (h *harness) run(ctx context.Context, l *lineup) error {
+	if h.s.CLIOnly {
+		return h.runCLIOnly(ctx, l)
+	}
 	for _, n := range h.s.Sizes {
 		h.printf("\n== stores of %s items\n", groupThousands(float64(n)))
 		ready := map[Store]bool{}
@@ -289,14 +292,21 @@ func (h *harness) compareCLI(ctx context.Context, stores []Store, ready map[Stor
 		}
 	}
 	for len(in) >= 2 {
-		sides := make([][]sideOp, len(in))
+		// The last side is the floor: a process that does nothing,
+		// started the same way, so that the start-up every command pays
+		// is measured in the same run.
+		sides := make([][]sideOp, len(in)+1)
 		for i, st := range in {
-			sides[i] = []sideOp{getFilled(st, n)}
+			sides[i] = []sideOp{getFilled(st, h.cliItems(st, n))}
 		}
+		sides[len(in)] = []sideOp{timed(func() error {
+			_, err := runProc(ctx, nil, "", FloorTrue)
+			return err
+		})}
 		lat, err := interleave(ctx, h.s.CLI, sides)
 		if err != nil {
 			i := failedSide(err)
-			if i < 0 || isSecurestore(in[i]) {
+			if i < 0 || i == len(in) || isSecurestore(in[i]) {
 				return fmt.Errorf("CLI get, %d items: %w", n, err)
 			}
 			h.skip(in[i].Name(), fmt.Sprintf("CLI get at %s items", items(n)), "failed: "+err.Error())
@@ -307,8 +317,62 @@ func (h *harness) compareCLI(ctx context.Context, stores []Store, ready map[Stor
 		for i, st := range in {
 			c.Sides = append(c.Sides, Side{Store: st.Name(), Latency: lat[i][0].Summary()})
 		}
+		c.Sides = append(c.Sides, Side{Store: FloorTrue, Latency: lat[len(in)][0].Summary()})
 		h.record(c)
 		return nil
+	}
+	return nil
+}
+
+// FloorTrue is the CLI comparison's floor: a process that does nothing.
+const FloorTrue = "/bin/true"
+
+// cliItems is how many items st's side reads from: n, or in a CLI-only
+// run the most a capped peer was filled to (runCLIOnly).
+func (h *harness) cliItems(st Store, n int) int {
+	if have := h.filled[backingOf(st)]; h.s.CLIOnly && have < n {
+		return have
+	}
+	return n
+}
+
+// runCLIOnly is the CLI get comparison alone, at each size: securestore
+// get against pass show, secret-tool lookup and /bin/true. A peer capped
+// below the size (secret-tool, see keyringMaxItemsWhy) is filled to its
+// cap and read from that many items, and the run says so.
+func (h *harness) runCLIOnly(ctx context.Context, l *lineup) error {
+	stores := l.cliStores()
+	if len(stores) == 0 {
+		return errors.New("the CLI-only run needs the securestore binary (-cli)")
+	}
+	// The library adapters first: a CLI store shares its adapter's
+	// store, which the adapter fills in bulk rather than with a process
+	// per item.
+	var fills []Store
+	for _, ss := range []*Securestore{l.ssFile, l.ssSS} {
+		if ss != nil {
+			fills = append(fills, ss)
+		}
+	}
+	fills = append(fills, stores...)
+	for _, n := range h.s.Sizes {
+		h.printf("\n== stores of %s items (CLI get only)\n", groupThousands(float64(n)))
+		ready := map[Store]bool{}
+		for _, st := range fills {
+			size := n
+			if lim := limitsOf(st); lim.MaxItems > 0 && lim.MaxItems < n {
+				size = lim.MaxItems
+				h.printf("%s: read from %s items, its cap (%s)\n", st.Name(), groupThousands(float64(size)), lim.MaxItemsWhy)
+			}
+			ok, err := h.fill(ctx, st, size)
+			if err != nil {
+				return fmt.Errorf("fill %s to %d: %w", st.Name(), size, err)
+			}
+			ready[st] = ok
+		}
+		if err := h.compareCLI(ctx, stores, ready, n); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -43,6 +43,8 @@ func cliDisplayName(store string) string {
 		return "`pass show`"
 	case nameSecretTool:
 		return "`secret-tool lookup`"
+	case FloorTrue:
+		return "`/bin/true` (floor: a process that does nothing)"
 	}
 	return displayName(store)
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # bench/run.sh [--quick] [--soak DURATION]
+# bench/run.sh --cli-only
 #
 # Measures securestore against the secret stores Go programs use instead,
 # and writes the peers section of docs/BENCHMARKS.md (between its
@@ -19,7 +20,10 @@
 # few minutes, to check that everything works; it writes its report to
 # results/quick/BENCHMARKS-peers.md and leaves docs/ alone, since its
 # numbers are too thin to quote. --soak sets the soak's duration
-# (default 2m; 15s with --quick).
+# (default 2m; 15s with --quick). --cli-only runs only the CLI get
+# comparison (securestore get on a 10,000-item store against pass show,
+# secret-tool lookup and /bin/true, a few minutes) and leaves its log and
+# results in results/cli/, without a soak or a report.
 #
 # Needs: go, and the Debian packages pass gnupg tree libsecret-tools
 # gnome-keyring dbus (apt-get install -y --no-install-recommends ...).
@@ -29,16 +33,20 @@ root=$(cd "$here/.." && pwd)
 
 quick=
 soak=
+clionly=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) quick=1 ;;
+    --cli-only) clionly=1 ;;
     --soak) soak=$2; shift ;;
     --soak=*) soak=${1#--soak=} ;;
-    *) echo "usage: bench/run.sh [--quick] [--soak DURATION]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [--quick] [--soak DURATION] | --cli-only" >&2; exit 2 ;;
   esac
   shift
 done
-if [ -n "$quick" ]; then
+if [ -n "$clionly" ]; then
+  out=$here/results/cli; runflags=(-cli-only)
+elif [ -n "$quick" ]; then
   soak=${soak:-15s}; out=$here/results/quick; runflags=(-quick); soakflags=(-keys 2000)
 else
   soak=${soak:-2m}; out=$here/results; runflags=(); soakflags=()
@@ -85,6 +93,9 @@ echo "== comparisons (stores under $tmp/work)"
 "$root/.ci/with-secret-service" "$tmp/bin/storebench" run "${runflags[@]}" \
   -work "$tmp/work" -cli "$tmp/bin/securestore" -securestore-version "$version" \
   -out "$out/results.json" | tee "$out/run.log"
+if [ -n "$clionly" ]; then
+  exit 0
+fi
 
 echo "== soak ($soak)" | tee -a "$out/run.log"
 "$tmp/bin/storebench" soak -duration "$soak" -procs 4 "${soakflags[@]}" -out "$out/soak.json" | tee -a "$out/run.log"

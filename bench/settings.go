@@ -7,6 +7,8 @@ import "time"
 // everything works, in a few minutes, with numbers too thin to quote.
 type Settings struct {
 	Quick bool `json:"quick"`
+	// CLIOnly runs only the CLI get comparison (CLISettings).
+	CLIOnly bool `json:"cli_only,omitempty"`
 	// Sizes are the store sizes measured, smallest first; every store is
 	// pre-filled to each in turn.
 	Sizes []int `json:"sizes"`
@@ -56,5 +58,17 @@ func QuickSettings() Settings {
 		WritersAt:       100,
 		WriterChunk:     300 * time.Millisecond,
 		WriterRounds:    2,
+	}
+}
+
+// CLISettings is storebench run -cli-only: the CLI get comparison alone,
+// on a store of 10,000 items, with enough processes per command for
+// stable medians on a shared machine (a few minutes).
+func CLISettings() Settings {
+	return Settings{
+		CLIOnly:         true,
+		Sizes:           []int{10_000},
+		KeyringMaxItems: 1_000,
+		CLI:             Budget{Time: 60 * time.Second, MinUnits: 300},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sync"
 
 	"github.com/securestore-go/securestore"
 )
@@ -73,11 +74,15 @@ func contains(list []string, s string) bool {
 
 // flagSpelling matches a flag as the flag package spells it in its
 // errors ("-accessible"), to respell it as the help does ("--accessible").
-var flagSpelling = regexp.MustCompile(`(^|[\s:])-([a-zA-Z][a-zA-Z-])`)
+// Compiled on first use: only a command line with a mistake needs it, and
+// a regexp compiled at initialisation would slow every command.
+var flagSpelling = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(^|[\s:])-([a-zA-Z][a-zA-Z-])`)
+})
 
 // flagError rewrites an error of the flag package with "--" flags.
 func flagError(err error) string {
-	return flagSpelling.ReplaceAllString(err.Error(), "$1--$2") // one-letter flags (-n) keep one dash
+	return flagSpelling().ReplaceAllString(err.Error(), "$1--$2") // one-letter flags (-n) keep one dash
 }
 
 // checkDataDir refuses, before anything is opened, a command line that

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/securestore-go/securestore"
 )
@@ -91,7 +92,8 @@ func accessibleNames() []string {
 // accessibleUsage is the help of --accessible: the seven classes, and
 // which of them need the passcode. The CLI unlocks for one command at a
 // time, so after-first-unlock behaves as when-unlocked there: both ask.
-func accessibleUsage() string {
+// Built once: every command registers the global flags twice.
+var accessibleUsage = sync.OnceValue(func() string {
 	var b strings.Builder
 	b.WriteString("set: when the item may be read; `CLASS` is one of (default " + securestore.WhenUnlocked.Kebab() + "):")
 	for i, name := range accessibleNames() {
@@ -101,7 +103,7 @@ func accessibleUsage() string {
 		"\"this device only\": an import on another device skips the item. Removing the\n" +
 		"passcode deletes the when-passcode-set-this-device-only items.")
 	return b.String()
-}
+})
 
 // accessibilityFlag is --accessible. It parses the class when the flag is
 // set, so that an unknown class is a usage error like any bad flag.

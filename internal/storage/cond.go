@@ -30,10 +30,11 @@ func (d *DB) PutIf(ctx context.Context, it *Item, c *Cond) error {
 	if err != nil {
 		return err
 	}
-	if d.writer == nil {
-		return d.readOnly()
+	w, err := d.startedWriter(ctx)
+	if err != nil {
+		return err
 	}
-	return d.writer.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c})
+	return w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c})
 }
 
 // selectMeta reads one meta setting; the writer keeps it prepared.

@@ -186,10 +186,11 @@ func (d *DB) Put(ctx context.Context, it *Item) error {
 	if err != nil {
 		return err
 	}
-	if d.writer == nil {
-		return d.readOnly()
+	w, err := d.startedWriter(ctx)
+	if err != nil {
+		return err
 	}
-	return d.writer.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID})
+	return w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID})
 }
 
 // Delete removes the item (svc, id), if any. It returns once the change is
@@ -199,10 +200,11 @@ func (d *DB) Delete(ctx context.Context, svc, id []byte) error {
 	if err != nil {
 		return err
 	}
-	if d.writer == nil {
-		return d.readOnly()
+	w, err := d.startedWriter(ctx)
+	if err != nil {
+		return err
 	}
-	return d.writer.submit(ctx, &op{slot: slot, svc: svc, id: id})
+	return w.submit(ctx, &op{slot: slot, svc: svc, id: id})
 }
 
 // Scan calls fn with every item, in no particular order, from one

@@ -23,6 +23,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -41,9 +43,12 @@ type DB struct {
 	path   string
 	sql    *sql.DB
 	get    *sql.Stmt
-	writer *writer
-	file   *openFile // this process's record of path
-	noShm  bool      // opened read-only without a -shm file (noshm.go)
+	writer atomic.Pointer[writer] // started by the first write (lazywriter.go)
+	file   *openFile              // this process's record of path
+	noShm  bool                   // opened read-only without a -shm file (noshm.go)
+
+	writerMu sync.Mutex // held while starting or stopping the writer
+	closed   bool       // under writerMu: Close has run, no writer starts
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -105,16 +110,8 @@ func open(ctx context.Context, path string, first, noShm bool) (*DB, error) {
 		db.Close()
 		return nil, classify(path, err)
 	}
-	if noShm {
-		return d, nil // no writer: Put and Delete report the full disk
-	}
-	w, err := startWriter(ctx, path, db)
-	if err != nil {
-		d.closeStmts()
-		db.Close()
-		return nil, classify(path, err)
-	}
-	d.writer = w
+	// No writer yet: the first write starts it (lazywriter.go); in the
+	// full-disk fallback none ever does, and writes report the full disk.
 	return d, nil
 }
 
@@ -182,10 +179,7 @@ func (d *DB) Path() string { return d.path }
 // Close waits for queued writes to commit, then closes the database. Puts
 // and Deletes after Close fail with ErrClosed.
 func (d *DB) Close() error {
-	var werr error
-	if d.writer != nil {
-		werr = d.writer.stop()
-	}
+	werr := d.stopWriter()
 	d.closeStmts()
 	if d.file != nil {
 		d.file.mu.Lock()

@@ -88,7 +88,7 @@ func TestGroupCommit(t *testing.T) {
 	// the lock.
 	wg.Add(1)
 	go submit(n)
-	for d.writer.taken.Load() != 1 {
+	for w := d.writer.Load(); w == nil || w.taken.Load() != 1; w = d.writer.Load() {
 		runtime.Gosched()
 	}
 	// The rest queue behind it.
@@ -96,7 +96,7 @@ func TestGroupCommit(t *testing.T) {
 	for i := 0; i < n; i++ {
 		go submit(i)
 	}
-	for len(d.writer.ops) != n {
+	for len(d.writer.Load().ops) != n {
 		runtime.Gosched()
 	}
 	if err := lock.Commit(); err != nil {
@@ -108,7 +108,7 @@ func TestGroupCommit(t *testing.T) {
 			t.Fatalf("Put %d: %v", i, err)
 		}
 	}
-	if got := d.writer.commits.Load(); got != 2 {
+	if got := d.writer.Load().commits.Load(); got != 2 {
 		t.Fatalf("%d writes took %d commits, want 2 (the first alone, then all queued ones together)", n+1, got)
 	}
 	rows, err := d.listService(ctx, []byte("svc"))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 
 	"github.com/securestore-go/securestore/bench"
@@ -13,6 +14,7 @@ import (
 func runCmd(ctx context.Context, args []string) error {
 	fs := newFlagSet("run")
 	quick := fs.Bool("quick", false, "small stores and short budgets: checks the harness, numbers too thin to quote")
+	cliOnly := fs.Bool("cli-only", false, "only the CLI get comparison, at 10,000 items, against pass, secret-tool and /bin/true")
 	work := fs.String("work", "", "directory for the file-based stores (default: a new one under $TMPDIR, removed afterwards)")
 	cli := fs.String("cli", "", "the built securestore command, for the CLI get comparison")
 	version := fs.String("securestore-version", "(unknown)", "the repository's revision, for the report")
@@ -23,8 +25,13 @@ func runCmd(ctx context.Context, args []string) error {
 		return flag.ErrHelp
 	}
 	settings := bench.FullSettings()
-	if *quick {
+	switch {
+	case *quick && *cliOnly:
+		return fmt.Errorf("-quick and -cli-only are two different runs")
+	case *quick:
 		settings = bench.QuickSettings()
+	case *cliOnly:
+		settings = bench.CLISettings()
 	}
 	dir := *work
 	if dir == "" {
