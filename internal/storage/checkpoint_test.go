@@ -72,7 +72,7 @@ func TestWALStaysBounded(t *testing.T) {
 	wg.Wait()
 	// One batch of maxBatch items dirties at most a few pages each.
 	bound := int64(2*walMaxBytes + 4*maxBatch*4120)
-	t.Logf("%d writes: the WAL peaked at %d bytes and was cut back %d times; %d checkpoints", writes, peak.Load(), cuts.Load(), d.writer.checkpoints.Load())
+	t.Logf("%d writes: the WAL peaked at %d bytes and was cut back %d times; %d checkpoints", writes, peak.Load(), cuts.Load(), d.writer.Load().checkpoints.Load())
 	if peak.Load() > bound {
 		t.Errorf("the WAL grew to %d bytes, over %d", peak.Load(), bound)
 	}
