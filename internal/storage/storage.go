@@ -40,10 +40,14 @@ const BusyTimeout = 10 * time.Second
 type DB struct {
 	path   string
 	sql    *sql.DB
-	get    *sql.Stmt
+	get    *sql.Stmt // selectItem, for the full-disk fallback
 	writer *writer
-	file   *openFile // this process's record of path
-	noShm  bool      // opened read-only without a -shm file (noshm.go)
+	// readers and proof serve Get and GetProven (reader.go, proof.go);
+	// nil in the full-disk fallback, which reads through sql.
+	readers *readers
+	proof   *missProof
+	file    *openFile // this process's record of path
+	noShm   bool      // opened read-only without a -shm file (noshm.go)
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -115,6 +119,7 @@ func open(ctx context.Context, path string, first, noShm bool) (*DB, error) {
 		return nil, classify(path, err)
 	}
 	d.writer = w
+	d.readers, d.proof = newReaders(path), newMissProof(path)
 	return d, nil
 }
 
@@ -185,6 +190,10 @@ func (d *DB) Close() error {
 	var werr error
 	if d.writer != nil {
 		werr = d.writer.stop()
+	}
+	if d.readers != nil {
+		d.readers.close()
+		d.proof.close()
 	}
 	d.closeStmts()
 	if d.file != nil {
