@@ -17,7 +17,9 @@ import (
 // order, without searching) in the same snapshot: slots strictly
 // ascending, each row in its id's slot, none in the item's. Anything else
 // is ErrCorrupt. The walk decrypts nothing; it costs a scan of the table,
-// only on a miss (docs/BENCHMARKS.md has the numbers).
+// once per version of the database: the slots it saw are kept and answer
+// later misses until something commits (internal/storage/proof.go;
+// docs/BENCHMARKS.md has the numbers).
 //
 // Keys walks the same way, and also authenticates every row's sealed name
 // against its id and service tag, so it lists an item exactly when

@@ -68,6 +68,9 @@ func (d *DB) Get(ctx context.Context, svc, id []byte) (class uint8, value []byte
 	if err != nil {
 		return 0, nil, err
 	}
+	if d.readers != nil {
+		return d.readers.get(ctx, svc, id, slot)
+	}
 	return getItem(d.path, svc, id, d.get.QueryRowContext(ctx, slot))
 }
 
@@ -113,11 +116,16 @@ func (d *DB) Has(ctx context.Context, svc, id []byte) (bool, error) {
 // the item's slot. A row that the walk finds and the search missed means
 // the b-tree's search structure is damaged: ErrCorrupt. The walk reads
 // every row's key but no value and decrypts nothing; it costs a scan of
-// the table, paid only on a miss.
+// the table, paid once per version of the database: its result is kept
+// until another commit (proof.go).
 func (d *DB) GetProven(ctx context.Context, svc, id []byte) (class uint8, value []byte, err error) {
 	class, value, err = d.Get(ctx, svc, id)
 	if !errors.Is(err, ErrNotFound) {
 		return class, value, err
+	}
+	if d.proof != nil {
+		slot, _ := slotOf(d.path, id) // Get checked the length
+		return d.proof.get(ctx, svc, id, slot)
 	}
 	err = d.View(ctx, func(tx *Tx) error {
 		class, value, err = tx.Get(svc, id)

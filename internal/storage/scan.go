@@ -80,3 +80,19 @@ func sqlType(v any) string {
 	}
 	return "a value of another type"
 }
+
+// blobRef scans a BLOB column from a reader (reader.go), whose driver
+// hands out every blob as a fresh copy: it keeps that copy.
+type blobRef struct {
+	name string
+	dst  *[]byte
+}
+
+func (c blobRef) Scan(v any) error {
+	b, ok := v.([]byte)
+	if !ok {
+		return wrongType(c.name, "a blob", v)
+	}
+	*c.dst = b
+	return nil
+}

@@ -42,10 +42,14 @@ const BusyTimeout = 10 * time.Second
 type DB struct {
 	path   string
 	sql    *sql.DB
-	get    *sql.Stmt
+	get    *sql.Stmt              // selectItem, for the full-disk fallback
 	writer atomic.Pointer[writer] // started by the first write (lazywriter.go)
-	file   *openFile              // this process's record of path
-	noShm  bool                   // opened read-only without a -shm file (noshm.go)
+	// readers and proof serve Get and GetProven (reader.go, proof.go);
+	// nil in the full-disk fallback, which reads through sql.
+	readers *readers
+	proof   *missProof
+	file    *openFile // this process's record of path
+	noShm   bool      // opened read-only without a -shm file (noshm.go)
 
 	writerMu sync.Mutex // held while starting or stopping the writer
 	closed   bool       // under writerMu: Close has run, no writer starts
@@ -112,6 +116,9 @@ func open(ctx context.Context, path string, first, noShm bool) (*DB, error) {
 	}
 	// No writer yet: the first write starts it (lazywriter.go); in the
 	// full-disk fallback none ever does, and writes report the full disk.
+	if !noShm {
+		d.readers, d.proof = newReaders(path), newMissProof(path)
+	}
 	return d, nil
 }
 
@@ -180,6 +187,10 @@ func (d *DB) Path() string { return d.path }
 // and Deletes after Close fail with ErrClosed.
 func (d *DB) Close() error {
 	werr := d.stopWriter()
+	if d.readers != nil {
+		d.readers.close()
+		d.proof.close()
+	}
 	d.closeStmts()
 	if d.file != nil {
 		d.file.mu.Lock()
