@@ -40,7 +40,7 @@ import (
 //     checkpointer: there is no room for the WAL to grow meanwhile.
 //
 // The limit is a trade between two costs, both measured (docs/BENCHMARKS.md,
-// "Issue 16: writes"):
+// "Writes: group commit and the checkpoint (issue 16)"):
 //
 //   - Every checkpoint costs two fsyncs (the WAL's, then the database's)
 //     and copies every page the WAL holds. At 256 KiB (64 pages) a
