@@ -50,6 +50,7 @@ type storeDB struct {
 	attempts chan struct{}
 
 	epoch epochState // the rollback counter, if the protector has one (storedb_epoch.go)
+	synced syncSignal // wakes the sync group after a synchronizable change (storedb_sync.go)
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".
