@@ -113,6 +113,12 @@ func (c *cluster) group(t *testing.T, n int) []*device {
 			if err := devs[0].g.Approve(ctx, code); err != nil {
 				t.Fatal(err)
 			}
+			if err := d.g.fetchKeys(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, _, err := d.g.current(); err != nil {
+				t.Fatalf("%s after approval: %v", d.name, err)
+			}
 		}
 		devs = append(devs, d)
 	}

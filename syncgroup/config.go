@@ -61,11 +61,11 @@ func (c *Config) normalize() error {
 }
 
 // The group's keys under Prefix.
-func (c *Config) groupKey() string          { return c.Prefix + "meta/group" }
-func (c *Config) epochKey() string          { return c.Prefix + "meta/epoch" }
-func (c *Config) devicesPrefix() string     { return c.Prefix + "devices/" }
+func (c *Config) groupKey() string           { return c.Prefix + "meta/group" }
+func (c *Config) epochKey() string           { return c.Prefix + "meta/epoch" }
+func (c *Config) devicesPrefix() string      { return c.Prefix + "devices/" }
 func (c *Config) deviceKey(id string) string { return c.devicesPrefix() + id }
-func (c *Config) keysPrefix() string        { return c.Prefix + "keys/" }
+func (c *Config) keysPrefix() string         { return c.Prefix + "keys/" }
 func (c *Config) wrappedKey(epoch uint32, id string) string {
 	return fmt.Sprintf("%s%d/%s", c.keysPrefix(), epoch, id)
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -39,6 +40,8 @@ type Group struct {
 	errs    []StatusError     // the latest errors, newest last
 
 	pushMu sync.Mutex // one push at a time
+
+	listings atomic.Int64 // full listings done, for tests
 }
 
 // Local settings (securestore.SyncReplica.Setting names).
@@ -48,8 +51,8 @@ const (
 	setDevKey  = "device_key" // the private key, sealed by SealLocal
 	setRev     = "rev"
 	setErrors  = "errors"
-	setBundle  = "bundle."  // + epoch: a bundle, sealed by SealLocal
-	setEpochs  = "epochs"   // the epochs held, comma separated
+	setBundle  = "bundle." // + epoch: a bundle, sealed by SealLocal
+	setEpochs  = "epochs"  // the epochs held, comma separated
 	labelDev   = "device private key"
 	labelBndle = "group key bundle "
 )

@@ -194,6 +194,7 @@ func (g *Group) takeKey(ctx context.Context, kv *mvccpb.KeyValue) error {
 // fullListing applies every item record of the group at one revision,
 // then records that revision as applied.
 func (g *Group) fullListing(ctx context.Context) error {
+	g.listings.Add(1)
 	return g.listing(ctx)
 }
 

@@ -68,7 +68,7 @@ type Status struct {
 	Code     string        `json:"code"`
 	Member   bool          `json:"member"` // holds the group's current key
 	Epoch    uint32        `json:"epoch"`
-	Devices  []DeviceInfo  `json:"devices"` // nil when etcd did not answer
+	Devices  []DeviceInfo  `json:"devices"`  // nil when etcd did not answer
 	Revision int64         `json:"revision"` // the etcd revision applied up to
 	Pending  int           `json:"pending"`  // local changes waiting to be pushed
 	Locked   int           `json:"locked"`   // of which waiting for Unlock
