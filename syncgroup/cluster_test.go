@@ -113,10 +113,7 @@ func (c *cluster) group(t *testing.T, n int) []*device {
 			if err := devs[0].g.Approve(ctx, code); err != nil {
 				t.Fatal(err)
 			}
-			if err := d.g.fetchKeys(ctx); err != nil {
-				t.Fatal(err)
-			}
-			if _, _, _, err := d.g.current(); err != nil {
+			if err := d.g.WaitMember(ctx); err != nil {
 				t.Fatalf("%s after approval: %v", d.name, err)
 			}
 		}

@@ -375,3 +375,50 @@ func (g *Group) wipe() {
 	}
 	clear(g.bundles)
 }
+
+// WaitMember waits until this device holds the group's key (a member
+// approved its join code), or ctx ends.
+func (g *Group) WaitMember(ctx context.Context) error {
+	for {
+		var resp *clientv3.GetResponse
+		err := g.call(ctx, func(ctx context.Context) (err error) {
+			resp, err = g.cli.Get(ctx, g.cfg.keysPrefix(), clientv3.WithPrefix())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, kv := range resp.Kvs {
+			if err := g.takeKey(ctx, kv); err != nil {
+				g.noteError(err, kv.ModRevision)
+			}
+		}
+		if _, _, _, err := g.current(); err == nil {
+			return nil
+		}
+		if err := g.waitKeyEvent(ctx, resp.Header.Revision+1); err != nil {
+			return err
+		}
+	}
+}
+
+// waitKeyEvent watches the group's key entries from rev until one is
+// wrapped to this device (then it is taken), or the watch ends.
+func (g *Group) waitKeyEvent(ctx context.Context, rev int64) error {
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	for resp := range g.cli.Watch(wctx, g.cfg.keysPrefix(), clientv3.WithPrefix(), clientv3.WithRev(rev)) {
+		if err := resp.Err(); err != nil {
+			return nil // the caller lists again
+		}
+		for _, ev := range resp.Events {
+			if err := g.takeKey(ctx, ev.Kv); err != nil {
+				g.noteError(err, ev.Kv.ModRevision)
+			}
+		}
+		if _, _, _, err := g.current(); err == nil {
+			return nil
+		}
+	}
+	return ctx.Err()
+}

@@ -95,7 +95,9 @@ func TestConcurrentWriters(t *testing.T) {
 	c.checkEtcdBlind(t, secretValue)
 }
 
-func hasSuffix(s, suffix string) bool { return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix }
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
 
 // A partition: one device's sync stops, both sides write (the same items
 // and others), sync resumes: the devices converge by the documented rule,
