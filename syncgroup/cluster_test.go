@@ -359,3 +359,61 @@ func (c *cluster) leader(t *testing.T) member {
 }
 
 func isUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
+
+// The benchmarks' versions of the helpers above.
+
+func benchCluster(b *testing.B) *cluster {
+	b.Helper()
+	eps := servicetest.Env(b, "SECURESTORE_TEST_ETCD", "etcd", startEtcd)
+	return &cluster{endpoints: strings.Split(eps, ","), dir: os.Getenv("SECURESTORE_TEST_ETCD_DIR")}
+}
+
+type benchDev struct {
+	store *securestore.Store
+	g     *Group
+}
+
+func (c *cluster) benchDevice(b *testing.B, prefix, name string) *benchDev {
+	b.Helper()
+	store, err := securestore.Open(b.Context(), securestore.Config{App: "app", Dir: testdir.New(b), Protector: "file"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := Open(b.Context(), store, Config{Endpoints: c.endpoints, Prefix: prefix, DeviceName: name})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		g.Close()
+		store.Close()
+	})
+	return &benchDev{store, g}
+}
+
+// benchGroup makes a group of two running devices.
+func (c *cluster) benchGroup(b *testing.B) (*benchDev, *benchDev) {
+	b.Helper()
+	prefix := fmt.Sprintf("/securestore-bench/%d/", time.Now().UnixNano())
+	ctx := b.Context()
+	x, y := c.benchDevice(b, prefix, "a"), c.benchDevice(b, prefix, "b")
+	if err := x.g.Create(ctx); err != nil {
+		b.Fatal(err)
+	}
+	code, err := y.g.Join(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := x.g.Approve(ctx, code); err != nil {
+		b.Fatal(err)
+	}
+	if err := y.g.WaitMember(ctx); err != nil {
+		b.Fatal(err)
+	}
+	for _, d := range []*benchDev{x, y} {
+		rctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); d.g.Run(rctx) }()
+		b.Cleanup(func() { cancel(); <-done })
+	}
+	return x, y
+}

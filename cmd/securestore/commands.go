@@ -61,6 +61,7 @@ var commands = []*command{
 	runCommand,
 	importKeyringCommand,
 	importPassCommand,
+	syncCommand,
 	versionCommand,
 	completionCommand,
 	manCommand,
