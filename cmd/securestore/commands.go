@@ -61,7 +61,6 @@ var commands = []*command{
 	runCommand,
 	importKeyringCommand,
 	importPassCommand,
-	syncCommand,
 	versionCommand,
 	completionCommand,
 	manCommand,

@@ -15,18 +15,23 @@ import (
 // Script commands for testdata/script/sync.txtar.
 func init() {
 	// requireetcd fails the script without the cluster of .ci/with-etcd
-	// under SECURESTORE_REQUIRE_SERVICES=1; else, without it, it puts a
+	// under SECURESTORE_REQUIRE_SERVICES=1; else, without it (or in a
+	// binary built without the sync command), it puts a
 	// program named no-etcd on the script's PATH, for the script's next
 	// line to skip on ([exec:no-etcd] skip: a custom command cannot skip
 	// by itself). With the cluster, it sets $ETCD to its endpoints and
 	// $PREFIX to a key prefix of the script's own.
 	scriptCmds["requireetcd"] = func(ts *testscript.TestScript, neg bool, args []string) {
 		eps := os.Getenv("SECURESTORE_TEST_ETCD")
-		if eps == "" {
-			msg := "etcd is not available ($SECURESTORE_TEST_ETCD is not set); start it with: .ci/with-etcd go test ./cmd/securestore/"
+		msg := "etcd is not available ($SECURESTORE_TEST_ETCD is not set); start it with: .ci/with-etcd go test -tags securestore_sync ./cmd/securestore/"
+		if lookupCommand("sync") == nil {
+			msg, eps = "the sync command is built only with -tags securestore_sync (command_sync.go)", ""
+		} else if eps == "" {
 			if servicetest.Required() {
 				ts.Fatalf("%s [%s=1 makes this a failure]", msg, servicetest.EnvRequire)
 			}
+		}
+		if eps == "" {
 			ts.Logf("%s", msg)
 			bin := ts.MkAbs(".no-etcd-bin")
 			ts.Check(os.MkdirAll(bin, 0o700))
