@@ -22,6 +22,16 @@ type Options struct {
 	// AccessGroup selects a store shared by the apps that list it in
 	// Config.AccessGroups. "" means the app's own store.
 	AccessGroup string
+	// Synchronizable marks the item for the store's sync group (package
+	// syncgroup, docs/SYNC.md), like Apple's kSecAttrSynchronizable: it is
+	// sealed under the group key and follows the user to every device of
+	// the group. Off by default; only synchronizable items ever leave the
+	// device. A ThisDeviceOnly class with Synchronizable is
+	// ErrInvalidOption. Only SetItem uses it; setting a synchronizable item
+	// again without it takes the item out of the group (the other devices
+	// delete their copy) and keeps it here as a local item. Reads are
+	// local whatever the flag.
+	Synchronizable bool
 }
 
 // Accessibility is Expo's keychainAccessible: when an item can be read.

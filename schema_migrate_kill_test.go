@@ -89,6 +89,8 @@ func makeV1Store(t *testing.T, dir string, n int) map[string]string {
 		v1Items,
 		`INSERT INTO items (id, svc, class, name, value) SELECT id, svc, class, name, value FROM items_v2`,
 		`DROP TABLE items_v2`,
+		`DROP TABLE sync_items`, // schema 3's (issue 15): not in version 1
+		`DROP TABLE sync_inbox`,
 		`PRAGMA user_version = 1`,
 		`COMMIT`,
 		`PRAGMA wal_checkpoint(TRUNCATE)`,
@@ -134,8 +136,8 @@ func checkMigrated(t *testing.T, dir string, want map[string]string, where strin
 	if err != nil || len(keys) != len(want) {
 		t.Fatalf("%s: Keys: %d keys, %v; want %d", where, len(keys), err, len(want))
 	}
-	if v := schemaVersion(t, dir); v != 2 {
-		t.Fatalf("%s: schema version %d after Open, want 2", where, v)
+	if v := schemaVersion(t, dir); v != 3 {
+		t.Fatalf("%s: schema version %d after Open, want 3", where, v)
 	}
 }
 
@@ -189,7 +191,7 @@ func TestMigrateKilled(t *testing.T) {
 		switch v := schemaVersion(t, dir); v {
 		case 1:
 			old++
-		case 2:
+		case 3: // the migrations run 1 → 3 in one transaction
 			migrated++
 		default:
 			t.Fatalf("round %d: schema version %d after the kill", round, v)

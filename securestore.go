@@ -178,6 +178,18 @@ func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) e
 	if len(value) > s.cfg.maxValue {
 		return itemErr("set", it, fmt.Errorf("%w: %d bytes, the limit is %d", ErrValueTooLarge, len(value), s.cfg.maxValue))
 	}
+	if opts != nil && opts.Synchronizable {
+		if class.ThisDeviceOnly() {
+			return itemErr("set", it, fmt.Errorf("%w: a %s item cannot be synchronizable", ErrInvalidOption, class))
+		}
+		return itemErr("set", it, it.v.setSynced(ctx, it.service, it.key, class, value, true))
+	}
+	if synced, err := it.v.isSynced(ctx, it.service, it.key); err != nil {
+		return itemErr("set", it, err)
+	} else if synced {
+		// A plain write takes a synchronizable item out of its group.
+		return itemErr("set", it, it.v.setSynced(ctx, it.service, it.key, class, value, false))
+	}
 	return itemErr("set", it, it.v.set(ctx, it.service, it.key, class, value))
 }
 
@@ -201,6 +213,11 @@ func (s *Store) DeleteItem(ctx context.Context, key string, opts *Options) error
 		return err
 	}
 	defer done()
+	if synced, err := it.v.isSynced(ctx, it.service, it.key); err != nil {
+		return itemErr("delete", it, err)
+	} else if synced {
+		return itemErr("delete", it, it.v.deleteSynced(ctx, it.service, it.key))
+	}
 	return itemErr("delete", it, it.v.delete(ctx, it.service, it.key))
 }
 

@@ -49,7 +49,8 @@ type storeDB struct {
 	// attempts of this process take turns (storedb_attempt.go).
 	attempts chan struct{}
 
-	epoch epochState // the rollback counter, if the protector has one (storedb_epoch.go)
+	epoch  epochState // the rollback counter, if the protector has one (storedb_epoch.go)
+	synced syncSignal // wakes the sync group after a synchronizable change (storedb_sync.go)
 
 	agent *agentLink // the agent holding the passcode classes, or nil (storedb_agent.go)
 }

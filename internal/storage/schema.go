@@ -49,6 +49,11 @@ var migrations = []string{
 		name  BLOB NOT NULL,
 		value BLOB NOT NULL
 	);`,
+
+	// 2 → 3: the sync state of synchronizable items (issue 15), a table
+	// of its own so that the items table and its readers stay as they
+	// are: a row marks an item synchronizable (syncstate.go).
+	syncItemsTable,
 }
 
 // currentSchema is what the migrations build, for a new database.
@@ -68,7 +73,7 @@ const currentSchema = `CREATE TABLE meta (
 		class INTEGER NOT NULL,
 		name  BLOB NOT NULL,
 		value BLOB NOT NULL
-	);`
+	);` + syncItemsTable
 
 // maxNewerVersions is how far beyond SchemaVersion a version is taken
 // for a newer securestore's (ErrTooNew) rather than for damage.

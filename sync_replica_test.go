@@ -1,0 +1,149 @@
+package securestore
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/securestore-go/securestore/internal/testdir"
+)
+
+// The local side of synchronizable items: the flag's validation, the sync
+// row written with the item, tombstones, and the conflict rule of Apply.
+
+func openSyncTest(t *testing.T) (*Store, *SyncReplica) {
+	t.Helper()
+	s, err := Open(bg, Config{App: "a", Dir: testdir.New(t), Protector: "file"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	r, err := s.SyncReplica(bg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetDevice(bg, "dev-a"); err != nil {
+		t.Fatal(err)
+	}
+	return s, r
+}
+
+var syncOpts = &Options{Synchronizable: true}
+
+func TestSynchronizableThisDeviceOnlyIsInvalid(t *testing.T) {
+	s, r := openSyncTest(t)
+	for c := Accessibility(0); c < numClasses; c++ {
+		err := s.SetItem(bg, "k", "v", &Options{KeychainAccessible: c, Synchronizable: true})
+		if c.ThisDeviceOnly() != errors.Is(err, ErrInvalidOption) {
+			t.Errorf("%v synchronizable: %v", c, err)
+		}
+	}
+	if err := s.SetItem(bg, "local", "v", &Options{KeychainAccessible: AlwaysThisDeviceOnly}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := r.Synchronizable(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 1 || all[0].Key != "k" {
+		t.Fatalf("synchronizable items = %+v, want only k", all)
+	}
+}
+
+func TestSynchronizableLifecycle(t *testing.T) {
+	s, r := openSyncTest(t)
+	if err := s.SetItem(bg, "k", "v1", syncOpts); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.GetItem(bg, "k", nil); err != nil || v != "v1" {
+		t.Fatalf("GetItem = %q, %v", v, err)
+	}
+	p, locked, err := r.Pending(bg)
+	if err != nil || locked != 0 || len(p) != 1 || string(p[0].Value) != "v1" || p[0].Device != "dev-a" || p[0].Deleted {
+		t.Fatalf("Pending = %+v, %d, %v", p, locked, err)
+	}
+	if err := r.Pushed(bg, &p[0], 7); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.State(bg, DefaultService, "k"); err != nil || st.Pending || st.Rev != 7 {
+		t.Fatalf("after Pushed: %+v, %v", st, err)
+	}
+	if err := s.DeleteItem(bg, "k", nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.State(bg, DefaultService, "k")
+	if err != nil || !st.Deleted || !st.Pending || st.Lamport <= p[0].Lamport {
+		t.Fatalf("after delete: %+v, %v", st, err)
+	}
+	if _, err := s.GetItem(bg, "k", nil); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("GetItem after delete = %v", err)
+	}
+
+	// A plain write over a synchronizable item takes it out of the group:
+	// a pending tombstone, the item local.
+	if err := s.SetItem(bg, "m", "x", syncOpts); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetItem(bg, "m", "y", nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.State(bg, DefaultService, "m"); err != nil || !st.Deleted || !st.Pending {
+		t.Fatalf("after a plain write: %+v, %v", st, err)
+	}
+	if v, err := s.GetItem(bg, "m", nil); err != nil || v != "y" {
+		t.Fatalf("GetItem m = %q, %v", v, err)
+	}
+}
+
+func TestSyncApplyConflictRule(t *testing.T) {
+	s, r := openSyncTest(t)
+	if err := s.SetItem(bg, "k", "local", syncOpts); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := r.State(bg, DefaultService, "k")
+	// A remote change with a lower version loses to the pending local one.
+	lose := &SyncChange{Service: DefaultService, Key: "k", Value: []byte("old"), Lamport: st.Lamport - 1, Device: "dev-z", Rev: 10}
+	if err := apply1(r, lose); err != nil {
+		t.Fatalf("Apply lower = %v", err)
+	}
+	if st2, _ := r.State(bg, DefaultService, "k"); !st2.Pending || st2.Rev != 10 {
+		t.Fatalf("the local change must stay pending against rev 10: %+v", st2)
+	}
+	// Same Lamport, higher device id: the remote wins.
+	win := &SyncChange{Service: DefaultService, Key: "k", Value: []byte("remote"), Lamport: st.Lamport, Device: "dev-z", Rev: 11}
+	if err := apply1(r, win); err != nil {
+		t.Fatalf("Apply higher = %v", err)
+	}
+	if v, _ := s.GetItem(bg, "k", nil); v != "remote" {
+		t.Fatalf("GetItem = %q, want remote", v)
+	}
+	// A replay of the losing record at a newer revision: typed error, no change.
+	lose.Rev = 12
+	if err := apply1(r, lose); !errors.Is(err, ErrStaleChange) {
+		t.Fatalf("replay = %v, want ErrStaleChange", err)
+	}
+	if v, _ := s.GetItem(bg, "k", nil); v != "remote" {
+		t.Fatalf("GetItem after replay = %q", v)
+	}
+	// A local write after applying is versioned above what it saw.
+	if err := s.SetItem(bg, "k", "mine", syncOpts); err != nil {
+		t.Fatal(err)
+	}
+	if st3, _ := r.State(bg, DefaultService, "k"); st3.Lamport <= win.Lamport || st3.Device != "dev-a" {
+		t.Fatalf("local version after a remote one: %+v", st3)
+	}
+	// ThisDeviceOnly never arrives.
+	bad := &SyncChange{Service: DefaultService, Key: "x", Class: AlwaysThisDeviceOnly, Value: []byte("v"), Lamport: 99, Device: "dev-z", Rev: 13}
+	if err := apply1(r, bad); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("ThisDeviceOnly change = %v", err)
+	}
+}
+
+// apply1 applies one change and returns why it was not applied, or the
+// batch's error.
+func apply1(r *SyncReplica, ch *SyncChange) error {
+	errs, err := r.Apply(bg, []*SyncChange{ch})
+	if err != nil {
+		return err
+	}
+	return errs[0]
+}
