@@ -35,8 +35,13 @@ type syncSaved struct {
 
 func runSync(ctx context.Context, stdout io.Writer, o *syncFlags, args []string) error {
 	action := args[0]
+	fresh := action == "create" || action == "join"
+	if fresh && (o.endpoints == "" || o.prefix == "") {
+		// Before the store is opened: a usage error creates nothing.
+		return &usageError{msg: "create and join need --endpoints and --prefix"}
+	}
 	return credential.WithStore(ctx, o.storeConfig(), func(s *securestore.Store) error {
-		cfg, err := o.config(ctx, s, action == "create" || action == "join")
+		cfg, err := o.config(ctx, s, fresh)
 		if err != nil {
 			return err
 		}
@@ -130,9 +135,6 @@ func (o *syncFlags) config(ctx context.Context, s *securestore.Store, fresh bool
 	}
 	var saved syncSaved
 	if fresh {
-		if o.endpoints == "" || o.prefix == "" {
-			return syncgroup.Config{}, &usageError{msg: "create and join need --endpoints and --prefix"}
-		}
 		saved = syncSaved{Endpoints: strings.Split(o.endpoints, ","), Prefix: o.prefix, CACert: o.cacert, Cert: o.cert, Key: o.key, User: o.user}
 		b, _ := json.Marshal(saved)
 		if err := rep.SetSetting(ctx, map[string][]byte{"cli": b}); err != nil {

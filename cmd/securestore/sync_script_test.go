@@ -1,59 +1,70 @@
 package main
 
 import (
-	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sync/atomic"
+	"strings"
+	"sync"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/securestore-go/securestore/internal/servicetest"
 )
 
-// Script commands for testdata/script/sync.txtar.
+// Script commands for testdata/script/sync.txtar, which tests the
+// dispatcher "securestore sync"; securestore-sync's own scripts, against
+// etcd, are in cmd/securestore-sync/testdata/script.
 func init() {
-	// requireetcd fails the script without the cluster of .ci/with-etcd
-	// under SECURESTORE_REQUIRE_SERVICES=1; else, without it (or in a
-	// binary built without the sync command), it puts a
-	// program named no-etcd on the script's PATH, for the script's next
-	// line to skip on ([exec:no-etcd] skip: a custom command cannot skip
-	// by itself). With the cluster, it sets $ETCD to its endpoints and
-	// $PREFIX to a key prefix of the script's own.
-	scriptCmds["requireetcd"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		eps := os.Getenv("SECURESTORE_TEST_ETCD")
-		msg := "etcd is not available ($SECURESTORE_TEST_ETCD is not set); start it with: .ci/with-etcd go test -tags securestore_sync ./cmd/securestore/"
-		if lookupCommand("sync") == nil {
-			msg, eps = "the sync command is built only with -tags securestore_sync (command_sync.go)", ""
-		} else if eps == "" {
-			if servicetest.Required() {
-				ts.Fatalf("%s [%s=1 makes this a failure]", msg, servicetest.EnvRequire)
+	// syncprogram puts a securestore-sync built from this checkout on
+	// the script's $PATH. It is built once for all scripts, with the go
+	// command that runs the tests.
+	scriptCmds["syncprogram"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: syncprogram")
+		}
+		dir, err := buildSyncProgram()
+		if err != nil {
+			ts.Fatalf("build securestore-sync: %v", err)
+		}
+		ts.Setenv("PATH", dir+string(os.PathListSeparator)+ts.Getenv("PATH"))
+	}
+	// nosyncprogram drops from the script's $PATH every directory that
+	// holds a securestore-sync, as on a machine where it is not
+	// installed.
+	scriptCmds["nosyncprogram"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: nosyncprogram")
+		}
+		var keep []string
+		for _, dir := range filepath.SplitList(ts.Getenv("PATH")) {
+			if _, err := exec.LookPath(filepath.Join(dir, syncProgram)); err != nil {
+				keep = append(keep, dir)
 			}
 		}
-		if eps == "" {
-			ts.Logf("%s", msg)
-			bin := ts.MkAbs(".no-etcd-bin")
-			ts.Check(os.MkdirAll(bin, 0o700))
-			ts.Check(os.WriteFile(filepath.Join(bin, "no-etcd"), []byte("#!/bin/sh\n"), 0o700))
-			ts.Setenv("PATH", bin+string(os.PathListSeparator)+ts.Getenv("PATH"))
-			return
-		}
-		ts.Setenv("ETCD", eps)
-		ts.Setenv("PREFIX", fmt.Sprintf("/securestore-script/%d-%d/", os.Getpid(), scriptPrefixes.Add(1)))
-	}
-	// stdoutvar NAME REGEXP sets $NAME to the first group of REGEXP's
-	// match in the last command's stdout.
-	scriptCmds["stdoutvar"] = func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 2 {
-			ts.Fatalf("usage: stdoutvar NAME REGEXP")
-		}
-		m := regexp.MustCompile(args[1]).FindStringSubmatch(ts.ReadFile("stdout"))
-		if len(m) < 2 {
-			ts.Fatalf("stdout does not match %q", args[1])
-		}
-		ts.Setenv(args[0], m[1])
+		ts.Setenv("PATH", strings.Join(keep, string(os.PathListSeparator)))
 	}
 }
 
-var scriptPrefixes atomic.Int64
+var buildSyncProgram = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "securestore-sync-bin")
+	if err != nil {
+		return "", err
+	}
+	// The directory outlives the test binary's last script; it holds
+	// only the program, in the system's temporary directory.
+	name := syncProgram
+	if filepath.Ext(os.Args[0]) == ".exe" {
+		name += ".exe"
+	}
+	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), "../securestore-sync").CombinedOutput()
+	if err != nil {
+		return "", &buildError{err: err, out: string(out)}
+	}
+	return dir, nil
+})
+
+type buildError struct {
+	err error
+	out string
+}
+
+func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
