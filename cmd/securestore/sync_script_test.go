@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -47,6 +48,37 @@ func init() {
 			ts.Fatalf("stdout does not match %q", args[1])
 		}
 		ts.Setenv(args[0], m[1])
+	}
+	// standinsyncprogram puts on $PATH a shell script named
+	// securestore-sync that stands in for it where only the dispatcher is
+	// under test: it prints its arguments and what it read, creates
+	// $WORK/ready once it catches SIGINT and SIGTERM, and exits 7 on one
+	// after printing its name. Unix only.
+	scriptCmds["standinsyncprogram"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: standinsyncprogram")
+		}
+		bin := ts.MkAbs("standin-bin")
+		ts.Check(os.MkdirAll(bin, 0o700))
+		ts.Check(os.WriteFile(filepath.Join(bin, syncProgram), []byte(standInScript), 0o700))
+		ts.Setenv("PATH", bin+string(os.PathListSeparator)+ts.Getenv("PATH"))
+	}
+	// waitfile FILE waits (at most a minute) until FILE exists: a
+	// background program's sign that it is ready.
+	scriptCmds["waitfile"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: waitfile FILE")
+		}
+		deadline := time.Now().Add(time.Minute)
+		for {
+			if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("%s did not appear within a minute", args[0])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	// nosyncprogram drops from the script's $PATH every directory that
 	// holds a securestore-sync, as on a machine where it is not
@@ -105,6 +137,21 @@ var buildSyncProgram = sync.OnceValues(func() (string, error) {
 })
 
 var scriptPrefixes atomic.Int64
+
+// standInScript is the stand-in securestore-sync of standinsyncprogram.
+const standInScript = `#!/bin/sh
+echo "args: $*"
+if [ "$1" = "run" ]; then
+	sleep 120 & pid=$!
+	trap 'echo caught INT; kill $pid; exit 7' INT
+	trap 'echo caught TERM; kill $pid; exit 7' TERM
+	: > "$WORK/ready"
+	wait $pid
+	exit 1
+fi
+read -r line && echo "stdin: $line"
+exit 3
+`
 
 type buildError struct {
 	err error
