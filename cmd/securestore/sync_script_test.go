@@ -123,8 +123,7 @@ var buildSyncProgram = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// The directory outlives the test binary's last script; it holds
-	// only the program, in the system's temporary directory.
+	syncProgramDir = dir // removeSyncProgram removes it after the last script
 	name := syncProgram
 	if filepath.Ext(os.Args[0]) == ".exe" {
 		name += ".exe"
@@ -137,6 +136,16 @@ var buildSyncProgram = sync.OnceValues(func() (string, error) {
 })
 
 var scriptPrefixes atomic.Int64
+
+// syncProgramDir is where buildSyncProgram put securestore-sync, if it did.
+var syncProgramDir string
+
+// removeSyncProgram removes the securestore-sync that the scripts built.
+func removeSyncProgram() {
+	if syncProgramDir != "" {
+		os.RemoveAll(syncProgramDir)
+	}
+}
 
 // standInScript is the stand-in securestore-sync of standinsyncprogram.
 const standInScript = `#!/bin/sh
