@@ -33,20 +33,40 @@ longer one fails with exit status 2 and leaves the stored item as it was.
 When the app has a passcode and the item's class needs it (--accessible;
 the default, when-unlocked, does), set asks for the passcode at the
 terminal, or reads it from --passcode-fd, which cannot be 0 here: standard
-input carries the value. See "securestore passcode --help".`,
+input carries the value. See "securestore passcode --help".
+
+With --synchronizable the item follows the store's sync group to every
+device of the group (like Apple's kSecAttrSynchronizable; see
+"securestore sync --help"): it is sealed under the group key before it
+leaves this device. A this-device-only class (--accessible ...-this-
+device-only) never leaves the device, so it cannot be synchronizable
+(exit status 2). Setting the item again without --synchronizable takes
+it out of the group and keeps it here only.`,
 	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
 		definePasscodeFD(fs, &inv.secrets)
 		fs.StringVar(&inv.maxValueFlag, "max-value-bytes", "",
 			"store values up to `N` bytes (default $"+credential.EnvMaxValueBytes+", else 2048)")
-		return runSet
+		var synchronizable bool
+		fs.BoolVar(&synchronizable, "synchronizable", false,
+			"sync the item to the other devices of the store's sync group (securestore sync)")
+		return func(ctx context.Context, inv *invocation, args []string) error {
+			return runSet(ctx, inv, args, synchronizable)
+		}
 	},
 }
 
-func runSet(ctx context.Context, inv *invocation, args []string) error {
+func runSet(ctx context.Context, inv *invocation, args []string, synchronizable bool) error {
+	if synchronizable && inv.global.accessible.class.ThisDeviceOnly() {
+		// The library would say the same, but only after the value was
+		// read: say it before anyone types one.
+		return fmt.Errorf("%w: --synchronizable with --accessible %s: a this-device-only item never leaves this device",
+			securestore.ErrInvalidOption, inv.global.accessible.name)
+	}
 	if err := inv.checkStdinFree("set", "the value"); err != nil {
 		return err
 	}
 	key, opts := args[0], inv.options()
+	opts.Synchronizable = synchronizable
 	limit, err := credential.MaxValueBytes(inv.maxValueFlag, securestore.DefaultMaxValueBytes)
 	if err != nil {
 		return &usageError{command: "set", msg: strings.TrimPrefix(err.Error(), securestore.ErrInvalidOption.Error()+": ")}

@@ -31,6 +31,10 @@ type command struct {
 	// where unlocking and the secret prompts read them. The help calls
 	// setup only to list the flags.
 	setup func(fs *flag.FlagSet, inv *invocation) runFunc
+	// external, when set, runs the command with its arguments as given,
+	// unparsed (global flags included), except for a lone --help: the
+	// command is another program with flags of its own (sync).
+	external runFunc
 }
 
 // A runFunc does a command's work. args are the positional arguments,
@@ -65,6 +69,7 @@ var commands = []*command{
 	runCommand,
 	importKeyringCommand,
 	importPassCommand,
+	syncCommand,
 	versionCommand,
 	completionCommand,
 	manCommand,

@@ -37,6 +37,10 @@
 //	                                          secret-tool's items out of the
 //	                                          Secret Service
 //	securestore import-pass                   copy a pass store's entries in
+//	securestore sync create|join|approve|revoke|status|run
+//	                                          sync --synchronizable items through
+//	                                          etcd: runs the program
+//	                                          securestore-sync (cmd/securestore-sync)
 //
 // For example:
 //

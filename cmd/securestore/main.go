@@ -55,6 +55,9 @@ func dispatch(ctx context.Context, inv *invocation, args []string) error {
 	if cmd == nil {
 		return &usageError{msg: fmt.Sprintf("unknown command %q", name)}
 	}
+	if cmd.external != nil && !isHelpFlag(cmdArgs) {
+		return cmd.external(ctx, inv, cmdArgs)
+	}
 
 	fs := newFlagSet(cmd.name)
 	inv.global.register(fs)
@@ -77,6 +80,12 @@ func dispatch(ctx context.Context, inv *invocation, args []string) error {
 		return err
 	}
 	return run(ctx, inv, positional)
+}
+
+// isHelpFlag reports whether args are a lone request for help, which
+// an external command answers with its help here.
+func isHelpFlag(args []string) bool {
+	return len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")
 }
 
 // runHelp is "securestore help [COMMAND]": the same text as --help.

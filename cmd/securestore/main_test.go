@@ -37,9 +37,11 @@ func TestMain(m *testing.M) {
 // and ttytype (see TestMain) pass secrets on file descriptors and type
 // them at a terminal.
 func TestScripts(t *testing.T) {
+	t.Cleanup(removeSyncProgram)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		Cmds:                scriptCmds,
+		Condition:           scriptCondition,
 		RequireExplicitExec: true,
 	})
 }
