@@ -166,6 +166,7 @@ func (s *Server) autoLock() {
 			}
 			s.keys.lock(StoreRef{})
 			s.log.add(LogEntry{Time: s.clock.Now().UnixNano(), Op: OpLock, Result: "ok: " + ev.Reason})
+			s.logf("agent: locked: %s", ev.Reason)
 		}
 	}
 }
