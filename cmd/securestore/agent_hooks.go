@@ -89,4 +89,3 @@ func watchSession(ctx context.Context, opts logind.Options, events chan<- agent.
 		}
 	}
 }
-
