@@ -33,14 +33,14 @@ var ErrProtocol = errors.New("agent: malformed message")
 type Op uint8
 
 const (
-	OpUnlock Op = iota + 1 // Data is the passcode
-	OpLock                 // Store empty: every store
-	OpStatus               // Store empty: every store
-	OpOpen                 // Data is the sealed value
-	OpSeal                 // Data is the value
-	OpLog                  // the access log
-	OpStop                 // the agent wipes every key and exits
-	OpCanPrompt            // can the agent prove presence now? (presence.go)
+	OpUnlock    Op = iota + 1 // Data is the passcode
+	OpLock                    // Store empty: every store
+	OpStatus                  // Store empty: every store
+	OpOpen                    // Data is the sealed value
+	OpSeal                    // Data is the value
+	OpLog                     // the access log
+	OpStop                    // the agent wipes every key and exits
+	OpCanPrompt               // can the agent prove presence now? (presence.go)
 )
 
 func (o Op) String() string {
