@@ -2,6 +2,7 @@ package securestore
 
 import (
 	"fmt"
+	"time"
 	"regexp"
 	"strings"
 )
@@ -23,6 +24,23 @@ type Options struct {
 	// AccessGroup selects a store shared by the apps that list it in
 	// Config.AccessGroups. "" means the app's own store.
 	AccessGroup string
+	// RequireAuthentication (Expo SDK 43+, SetItem): the item can be read
+	// only after the user proves presence by typing the passcode at the
+	// agent's pinentry prompt. It needs a passcode (else ErrNoPasscode)
+	// and a running agent (else ErrAuthenticationRequired); reading such
+	// an item always needs the agent, whatever the reader passes here.
+	// See auth.go and docs/SECURITY.md.
+	RequireAuthentication bool
+	// AuthenticationPrompt (Expo SDK 43+) is the text the prompt shows
+	// when this call needs the user's presence; "" shows a default text
+	// naming the store and the item.
+	AuthenticationPrompt string
+	// AuthenticationReuseWindow lets a read reuse a proof of presence the
+	// user gave this long ago at most, without a new prompt, as iOS's
+	// LAContext.touchIDAuthenticationAllowableReuseDuration does. 0 (the
+	// default) asks every time; longer than MaxAuthenticationReuseWindow
+	// (5 minutes) is cut to it; negative is ErrInvalidOption.
+	AuthenticationReuseWindow time.Duration
 }
 
 // Accessibility is Expo's keychainAccessible: when an item can be read.

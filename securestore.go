@@ -178,6 +178,12 @@ func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) e
 	if len(value) > s.cfg.maxValue {
 		return itemErr("set", it, fmt.Errorf("%w: %d bytes, the limit is %d", ErrValueTooLarge, len(value), s.cfg.maxValue))
 	}
+	if opts != nil && opts.RequireAuthentication { // auth.go
+		if err := checkAuthOptions(opts); err != nil {
+			return itemErr("set", it, err)
+		}
+		return itemErr("set", it, it.v.setAuthenticated(ctx, it.service, it.key, class, value, opts))
+	}
 	return itemErr("set", it, it.v.set(ctx, it.service, it.key, class, value))
 }
 
@@ -189,7 +195,10 @@ func (s *Store) GetItem(ctx context.Context, key string, opts *Options) (string,
 		return "", err
 	}
 	defer done()
-	v, err := it.v.get(ctx, it.service, it.key)
+	if err := checkAuthOptions(opts); err != nil {
+		return "", itemErr("get", it, err)
+	}
+	v, err := it.v.get(withAuthAsk(ctx, opts), it.service, it.key)
 	return v, itemErr("get", it, err)
 }
 

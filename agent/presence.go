@@ -51,6 +51,7 @@ type presenceKeys struct {
 type heldPresence struct {
 	key        *secmem.Buffer
 	generation uint64
+	window     time.Duration // the reuse window it is held for
 	until      time.Time
 	proof      presence.Proof
 }
@@ -126,18 +127,25 @@ func (s *Server) servePresence(q *Request, send func(*Reply) bool) (*Reply, bool
 		p.held = map[string]*heldPresence{}
 	}
 	proof := p.ledger.Record(scope)
+	// The new key is held for this request's window, or, asked with 0,
+	// for the window of the key it replaces: a read that wants a fresh
+	// prompt does not shorten what the others asked for.
+	hold := window
 	if old := p.held[name]; old != nil {
+		if hold == 0 {
+			hold = old.window
+		}
 		old.key.Free()
 		delete(p.held, name)
 	}
-	if window > 0 {
-		h := &heldPresence{key: key, generation: gen, until: proof.Expiry(window), proof: proof}
+	if hold > 0 {
+		h := &heldPresence{key: key, generation: gen, window: hold, until: proof.Expiry(hold), proof: proof}
 		p.held[name] = h
 		s.wipeAt(h)
 	}
 	r = presenceUse(q, key.Bytes(), gen)
 	ok := send(r)
-	if window == 0 {
+	if hold == 0 {
 		key.Free()
 	}
 	p.mu.Unlock()
