@@ -2,9 +2,9 @@ package securestore
 
 import (
 	"fmt"
-	"time"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // DefaultService is the service of an item set without
