@@ -253,3 +253,48 @@ func (p *testPTY) type_(t *testing.T, keys string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRequireAuthenticationThroughPinentry sets and reads an item set with
+// RequireAuthentication through an agent process whose prompt is the
+// real pinentry-tty on a pty the test types on: each call shows its
+// AuthenticationPrompt and needs the passcode.
+func TestRequireAuthenticationThroughPinentry(t *testing.T) {
+	prog, err := exec.LookPath("pinentry-tty")
+	if err != nil {
+		servicetest.Missing(t, "pinentry-tty", "not on $PATH", "apt-get install pinentry-tty")
+	}
+	term := openTestPTY(t)
+	p := startAgentProc(t, nil, term.slave, "--no-session-watch", "--pinentry", prog)
+	p.waitLine(t, "listening on")
+	_, s := passcodeStore(t, p.sock)
+	ctx := testonly.WithCheapKDFs(context.Background())
+	if ok, why := s.CanUseAuthentication(ctx); !ok {
+		t.Fatalf("CanUseAuthentication with pinentry-tty on a terminal: %s", why)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		done <- s.SetItem(ctx, "tok", "s3cret", &securestore.Options{RequireAuthentication: true, AuthenticationPrompt: "Store the deploy token"})
+	}()
+	term.waitFor(t, "Store the deploy token")
+	term.waitFor(t, "Passcode:")
+	term.type_(t, "1234\n")
+	if err := <-done; err != nil {
+		t.Fatalf("SetItem through pinentry: %v", err)
+	}
+
+	type result struct {
+		v   string
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		v, err := s.GetItem(ctx, "tok", &securestore.Options{AuthenticationPrompt: "Show the deploy token"})
+		got <- result{v, err}
+	}()
+	term.waitFor(t, "Show the deploy token")
+	term.type_(t, "1234\n")
+	if r := <-got; r.err != nil || r.v != "s3cret" {
+		t.Fatalf("GetItem through pinentry: %q, %v", r.v, r.err)
+	}
+}
