@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/securestore-go/securestore"
@@ -68,7 +69,8 @@ func TestAgentSharesTheLockState(t *testing.T) {
 	if _, err := a.GetItem(ctx, "wu", wu); !errors.Is(err, securestore.ErrLocked) {
 		t.Fatalf("GetItem before unlock: %v, want ErrLocked", err)
 	}
-	if err := a.Unlock(ctx, []byte("9999")); !errors.Is(err, securestore.ErrWrongPasscode) {
+	if err := a.Unlock(ctx, []byte("9999")); !errors.Is(err, securestore.ErrWrongPasscode) || !errors.Is(err, agent.ErrWrongPasscode) ||
+		strings.Count(err.Error(), "wrong passcode") != 1 {
 		t.Fatalf("wrong passcode: %v", err)
 	}
 	if n, _ := securestore.PasscodeFailuresForTest(ctx, a); n != 1 {

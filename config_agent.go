@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/securestore-go/securestore/agent"
 )
@@ -68,7 +69,7 @@ func agentErr(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, agent.ErrWrongPasscode):
-		return fmt.Errorf("%w (%w)", ErrWrongPasscode, err)
+		return &agentWrongPasscode{err}
 	case errors.Is(err, agent.ErrLocked), errors.Is(err, agent.ErrUnavailable):
 		return fmt.Errorf("%w (%w)", ErrLocked, err)
 	case errors.Is(err, agent.ErrNotAuthentic):
@@ -76,3 +77,18 @@ func agentErr(err error) error {
 	}
 	return err
 }
+
+// agentWrongPasscode is the agent's "wrong passcode": ErrWrongPasscode in
+// the agent's words, which say the delay the store imposes.
+type agentWrongPasscode struct{ err error }
+
+func (e *agentWrongPasscode) Error() string {
+	msg := strings.TrimPrefix(e.err.Error(), agent.ErrWrongPasscode.Error()+": ")
+	if !strings.HasPrefix(msg, ErrWrongPasscode.Error()) {
+		msg = ErrWrongPasscode.Error() + ": " + msg
+	}
+	return msg
+}
+
+func (e *agentWrongPasscode) Is(target error) bool { return target == ErrWrongPasscode }
+func (e *agentWrongPasscode) Unwrap() error        { return e.err }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -405,7 +406,8 @@ func (s *Server) unlock(q *Request) *Reply {
 	k, err := s.opts.Unlocker.Unlock(ctx, q.Store, passcode)
 	switch {
 	case errors.Is(err, ErrWrongPasscode):
-		return &Reply{Code: CodeWrongPasscode, Message: err.Error()}
+		// The Unlocker's words (the delay it imposes), without our own prefix.
+		return &Reply{Code: CodeWrongPasscode, Message: strings.TrimPrefix(err.Error(), ErrWrongPasscode.Error()+": ")}
 	case errors.Is(err, ErrLocked):
 		return &Reply{Code: CodeLocked, Message: err.Error()}
 	case err != nil:
