@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -169,6 +170,14 @@ func TestRequireAuthenticationFormat(t *testing.T) {
 	}
 	if _, err := alone.GetItem(ctx, "tok", nil); !errors.Is(err, securestore.ErrAuthenticationRequired) {
 		t.Fatalf("GetItem without an agent after a local unlock: %v, want ErrAuthenticationRequired", err)
+	}
+
+	// Check counts it as locked, not damaged; export leaves it out.
+	if rep, err := alone.Check(ctx, ""); err != nil || rep.Damaged() || rep.Locked != 1 {
+		t.Fatalf("Check: %+v, %v; want the item counted locked and no damage", rep, err)
+	}
+	if err := s.Export(ctx, io.Discard, []byte("export passphrase")); err != nil {
+		t.Fatalf("Export with an item set with RequireAuthentication: %v", err)
 	}
 
 	// A passcode change re-seals the item under the new presence key.
