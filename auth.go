@@ -75,7 +75,7 @@ func (v *storeDB) setAuthenticated(ctx context.Context, service, key string, cla
 	}
 	stored := uint8(class) | authFlag
 	b := []byte(value)
-	sealed, gen, err := v.agent.client.SealWithPresence(ctx, v.agentItem(service, key, Accessibility(stored), 0),
+	sealed, gen, err := v.agent.client.SealWithPresence(ctx, v.agentItem(service, key, Accessibility(stored), st.generation),
 		agent.Presence{Prompt: opts.AuthenticationPrompt, Window: opts.AuthenticationReuseWindow}, b)
 	clear(b)
 	if err != nil {
@@ -99,7 +99,13 @@ func (v *storeDB) getAuthenticated(ctx context.Context, service, key string, sto
 	if v.agent == nil {
 		return "", fmt.Errorf("%w: the item was set with RequireAuthentication and no agent is running to ask the user (securestore agent)", ErrAuthenticationRequired)
 	}
-	pt, _, err := v.agent.client.OpenWithPresence(ctx, v.agentItem(service, key, Accessibility(stored), 0), authAskOf(ctx), blob)
+	// The store's generation: a presence key the agent still holds from
+	// before a passcode change is then not used, and the agent prompts.
+	gen, err := v.currentGeneration(ctx)
+	if err != nil {
+		return "", err
+	}
+	pt, _, err := v.agent.client.OpenWithPresence(ctx, v.agentItem(service, key, Accessibility(stored), gen), authAskOf(ctx), blob)
 	if err != nil {
 		return "", authErr(err)
 	}

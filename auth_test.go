@@ -273,6 +273,13 @@ func TestRequireAuthenticationReuseWindow(t *testing.T) {
 	get(time.Hour, 7) // beyond MaxWindow
 	srv.Lock()
 	get(time.Minute, 8) // Lock drops the proof and the key
+	// A passcode change: the key the agent holds is of the old generation;
+	// the agent prompts again instead of answering with it.
+	if err := s.SetPasscode(ctx, []byte("1234"), []byte("5678")); err != nil {
+		t.Fatal(err)
+	}
+	prompter.next = typedPasscode("5678")
+	get(time.Minute, 9)
 	if prompter.texts[len(prompter.texts)-1] != "Show the token" {
 		t.Fatalf("the prompt showed %q", prompter.texts[len(prompter.texts)-1])
 	}

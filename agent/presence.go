@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/securestore-go/securestore/internal/keys"
 	"github.com/securestore-go/securestore/internal/presence"
@@ -184,7 +185,7 @@ func (s *Server) provePresence(q *Request) (*secmem.Buffer, uint64, *Reply) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
 	defer cancel()
-	desc := q.PresencePrompt
+	desc := capText(q.PresencePrompt, maxPromptText)
 	if desc == "" {
 		desc = fmt.Sprintf("Enter the passcode of %s to use %q", q.Store.ID(), q.Key)
 	}
@@ -210,6 +211,21 @@ func (s *Server) provePresence(q *Request) (*secmem.Buffer, uint64, *Reply) {
 		}
 	}
 	return nil, 0, &Reply{Code: CodeFailed, Message: "the store has no passcode class key"}
+}
+
+// maxPromptText caps a client's prompt text: pinentry's protocol lines
+// hold 1000 bytes at most, escapes included.
+const maxPromptText = 300
+
+// capText cuts s to at most n bytes, at a character boundary.
+func capText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // presenceUse seals or opens q's data under the presence key.
