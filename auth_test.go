@@ -289,3 +289,44 @@ func TestRequireAuthenticationReuseWindow(t *testing.T) {
 		t.Fatalf("a wrong passcode at the prompt: %v", err)
 	}
 }
+
+// BenchmarkGetItemAuthenticatedReused: GetItem of an item set with
+// RequireAuthentication through the agent while a proof is fresh (no
+// prompt): the cost of the presence path over a plain agent read.
+func BenchmarkGetItemAuthenticatedReused(b *testing.B) {
+	ctx := testonly.WithCheapKDFs(context.Background())
+	d, err := os.MkdirTemp("", "sa")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(d)
+	sock := filepath.Join(d, "agent.sock")
+	l, err := agent.Listen(sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := agent.NewServer(agent.Options{Unlocker: securestore.AgentUnlocker(), Prompter: typedPasscode("1234")})
+	go srv.Serve(l)
+	defer srv.Close()
+	s, err := securestore.Open(ctx, securestore.Config{App: "authed", Dir: filepath.Join(d, "stores"), Protector: "file", Agent: sock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SetPasscode(ctx, nil, []byte("1234")); err != nil {
+		b.Fatal(err)
+	}
+	if err := s.SetItem(ctx, "tok", "v", authSet); err != nil {
+		b.Fatal(err)
+	}
+	opts := &securestore.Options{AuthenticationReuseWindow: securestore.MaxAuthenticationReuseWindow}
+	if _, err := s.GetItem(ctx, "tok", opts); err != nil { // the one prompt
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.GetItem(ctx, "tok", opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
