@@ -75,6 +75,9 @@ func (v *storeDB) exportItems(ctx context.Context, group string, emit func(*expo
 		if err != nil {
 			return fmt.Errorf("%w: an item name does not authenticate", ErrCorrupt)
 		}
+		if row.Class&authFlag != 0 {
+			return nil // requireAuthentication: bound to this passcode and device, never exported (auth.go)
+		}
 		class := Accessibility(row.Class)
 		ad := record.ItemAD(v.id, service, key, row.Class)
 		var value []byte

@@ -96,6 +96,9 @@ func (v *storeDB) checkRecord(classes *classSet, it *storage.Item) recordState {
 	if err != nil || !bytes.Equal(it.Svc, v.meta.ServiceTag(service)) || !bytes.Equal(it.ID, v.meta.ItemID(service, key)) {
 		return recordCorrupt
 	}
+	if it.Class&authFlag != 0 && Accessibility(it.Class&^authFlag).valid() {
+		return recordLocked // requireAuthentication: only the agent, after a prompt, can open it (auth.go)
+	}
 	c := Accessibility(it.Class)
 	aead, err := classes.aead(c)
 	if err != nil {

@@ -51,6 +51,13 @@ var (
 	// past the busy timeout, a read-only file system, a store written by a
 	// newer securestore.
 	ErrUnavailable = errors.New("store database unavailable")
+	// ErrAuthenticationRequired: the item was set with
+	// Options.RequireAuthentication and no proof of the user's presence
+	// could be had: no agent is running (this process alone can never
+	// read such an item), the agent has no pinentry that reaches the
+	// user, or the user dismissed the prompt. A wrong passcode at the
+	// prompt wraps ErrWrongPasscode too.
+	ErrAuthenticationRequired = errors.New("user authentication required")
 )
 
 // PermissionError reports a store directory or file that other users may

@@ -3,6 +3,7 @@ package securestore
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // DefaultService is the service of an item set without
@@ -32,6 +33,23 @@ type Options struct {
 	// delete their copy) and keeps it here as a local item. Reads are
 	// local whatever the flag.
 	Synchronizable bool
+	// RequireAuthentication (Expo SDK 43+, SetItem): the item can be read
+	// only after the user proves presence by typing the passcode at the
+	// agent's pinentry prompt. It needs a passcode (else ErrNoPasscode)
+	// and a running agent (else ErrAuthenticationRequired); reading such
+	// an item always needs the agent, whatever the reader passes here.
+	// See auth.go and docs/SECURITY.md.
+	RequireAuthentication bool
+	// AuthenticationPrompt (Expo SDK 43+) is the text the prompt shows
+	// when this call needs the user's presence; "" shows a default text
+	// naming the store and the item.
+	AuthenticationPrompt string
+	// AuthenticationReuseWindow lets a read reuse a proof of presence the
+	// user gave this long ago at most, without a new prompt, as iOS's
+	// LAContext.touchIDAuthenticationAllowableReuseDuration does. 0 (the
+	// default) asks every time; longer than MaxAuthenticationReuseWindow
+	// (5 minutes) is cut to it; negative is ErrInvalidOption.
+	AuthenticationReuseWindow time.Duration
 }
 
 // Accessibility is Expo's keychainAccessible: when an item can be read.

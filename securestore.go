@@ -178,6 +178,22 @@ func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) e
 	if len(value) > s.cfg.maxValue {
 		return itemErr("set", it, fmt.Errorf("%w: %d bytes, the limit is %d", ErrValueTooLarge, len(value), s.cfg.maxValue))
 	}
+	if opts != nil && opts.RequireAuthentication { // auth.go
+		if err := checkAuthOptions(opts); err != nil {
+			return itemErr("set", it, err)
+		}
+		// Its key exists only on this device, under this passcode: such an
+		// item cannot follow the user to other devices.
+		if opts.Synchronizable {
+			return itemErr("set", it, fmt.Errorf("%w: an item that requires authentication cannot be synchronizable", ErrInvalidOption))
+		}
+		if synced, err := it.v.isSynced(ctx, it.service, it.key); err != nil {
+			return itemErr("set", it, err)
+		} else if synced {
+			return itemErr("set", it, fmt.Errorf("%w: a synchronizable item cannot be made to require authentication; delete it first", ErrInvalidOption))
+		}
+		return itemErr("set", it, it.v.setAuthenticated(ctx, it.service, it.key, class, value, opts))
+	}
 	if opts != nil && opts.Synchronizable {
 		if class.ThisDeviceOnly() {
 			return itemErr("set", it, fmt.Errorf("%w: a %s item cannot be synchronizable", ErrInvalidOption, class))
@@ -201,7 +217,10 @@ func (s *Store) GetItem(ctx context.Context, key string, opts *Options) (string,
 		return "", err
 	}
 	defer done()
-	v, err := it.v.get(ctx, it.service, it.key)
+	if err := checkAuthOptions(opts); err != nil {
+		return "", itemErr("get", it, err)
+	}
+	v, err := it.v.get(withAuthAsk(ctx, opts), it.service, it.key)
 	return v, itemErr("get", it, err)
 }
 

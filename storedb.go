@@ -75,6 +75,9 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 	if err != nil {
 		return "", storageErr(err)
 	}
+	if class&authFlag != 0 {
+		return v.getAuthenticated(ctx, service, key, class, blob) // auth.go
+	}
 	for retried := false; ; retried = true {
 		cs := v.readClasses()
 		aead, err := cs.aead(Accessibility(class))

@@ -47,6 +47,9 @@ func (v *storeDB) rotate(tx *storage.Tx, st *passcodeState, current map[Accessib
 		if err := tx.DeleteClassKey(uint8(WhenPasscodeSetThisDeviceOnly)); err != nil {
 			return nil, err
 		}
+		if err := deleteAuthItems(tx); err != nil { // auth.go
+			return nil, err
+		}
 	}
 	fresh := map[Accessibility][]byte{}
 	for c := range Accessibility(numClasses) {
@@ -117,6 +120,9 @@ func (v *storeDB) reseal(tx *storage.Tx, current, fresh map[Accessibility][]byte
 		}
 	}
 	newAEAD := ciphers(fresh)
+	if addPresenceCiphers(v.id, current, fresh, oldAEAD, newAEAD) { // auth.go
+		total += authItemCount(counts)
+	}
 	defer zeroCiphers(oldAEAD)
 	defer zeroCiphers(newAEAD)
 	if progress != nil {

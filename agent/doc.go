@@ -25,5 +25,6 @@
 // the socket lives), listen_unix.go (the socket, its directory and the lock
 // file), peer_*.go (the kernel's word on who connected), server.go (the
 // requests), keyring.go (the unlocked keys and the auto-lock timers),
-// accesslog.go (who read what), client.go.
+// accesslog.go (who read what), client.go, presence.go (requireAuthentication:
+// the presence key, held while a proof of presence is fresh).
 package agent

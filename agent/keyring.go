@@ -69,6 +69,8 @@ type keyring struct {
 
 	lockAfter   time.Duration // 0: no idle lock
 	maxUnlocked time.Duration // 0: no maximum
+
+	presence presenceKeys // requireAuthentication (presence.go); Lock wipes them too
 }
 
 // storeName identifies a store across clients: its directory and identity.
@@ -96,6 +98,7 @@ func (kr *keyring) install(ref StoreRef, k *Keys, now time.Time) {
 
 // lock drops the WhenUnlocked keys of ref's store, or of every store.
 func (kr *keyring) lock(ref StoreRef) {
+	kr.presence.lock(ref)
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	for name, sk := range kr.stores {
@@ -116,6 +119,7 @@ func (kr *keyring) dropLocked(name string, sk *storeKeys) {
 
 // freeAll wipes everything: the agent ends.
 func (kr *keyring) freeAll() {
+	kr.presence.lock(StoreRef{})
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	for name, sk := range kr.stores {

@@ -33,13 +33,14 @@ var ErrProtocol = errors.New("agent: malformed message")
 type Op uint8
 
 const (
-	OpUnlock Op = iota + 1 // Data is the passcode
-	OpLock                 // Store empty: every store
-	OpStatus               // Store empty: every store
-	OpOpen                 // Data is the sealed value
-	OpSeal                 // Data is the value
-	OpLog                  // the access log
-	OpStop                 // the agent wipes every key and exits
+	OpUnlock    Op = iota + 1 // Data is the passcode
+	OpLock                    // Store empty: every store
+	OpStatus                  // Store empty: every store
+	OpOpen                    // Data is the sealed value
+	OpSeal                    // Data is the value
+	OpLog                     // the access log
+	OpStop                    // the agent wipes every key and exits
+	OpCanPrompt               // can the agent prove presence now? (presence.go)
 )
 
 func (o Op) String() string {
@@ -58,6 +59,8 @@ func (o Op) String() string {
 		return "log"
 	case OpStop:
 		return "stop"
+	case OpCanPrompt:
+		return "can-prompt"
 	case 0:
 		return "connect"
 	}
@@ -99,6 +102,11 @@ type Request struct {
 	// Presence asks for a fresh proof of the user's presence before Open
 	// answers (requireAuthentication). Agents without a Prompter refuse.
 	Presence bool
+	// PresencePrompt is the text the prompt shows (the item's
+	// AuthenticationPrompt); PresenceWindow, in nanoseconds, how long an
+	// earlier proof may be reused (0: ask now). See presence.go.
+	PresencePrompt string
+	PresenceWindow uint64
 	// Data is the passcode, the sealed value or the value. The server
 	// wipes it once used.
 	Data []byte
@@ -283,6 +291,8 @@ func EncodeRequest(q *Request) []byte {
 	e.u64(q.Generation)
 	e.str(q.Service)
 	e.str(q.Key)
+	e.str(q.PresencePrompt)
+	e.u64(q.PresenceWindow)
 	e.bool(q.Presence)
 	e.bytes(q.Data)
 	return e.b
@@ -298,9 +308,11 @@ func DecodeRequest(b []byte) (*Request, error) {
 	q.Generation = d.u64("generation")
 	q.Service = d.str("service")
 	q.Key = d.str("key")
+	q.PresencePrompt = d.str("presence prompt")
+	q.PresenceWindow = d.u64("presence window")
 	q.Presence = d.bool("presence")
 	q.Data = d.bytes("data")
-	if d.err == nil && (q.Op < OpUnlock || q.Op > OpStop) {
+	if d.err == nil && (q.Op < OpUnlock || q.Op > OpCanPrompt) {
 		d.fail(fmt.Sprintf("unknown operation %d", uint8(q.Op)))
 	}
 	if err := d.end(); err != nil {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestProtocolRoundTrip(t *testing.T) {
-	q := &Request{Op: OpOpen, Store: testRef, Class: 3, Generation: 9, Service: "svc", Key: "k", Presence: true, Data: []byte("sealed")}
+	q := &Request{Op: OpOpen, Store: testRef, Class: 3, Generation: 9, Service: "svc", Key: "k", Presence: true, PresencePrompt: "Show the token", PresenceWindow: 7, Data: []byte("sealed")}
 	got, err := DecodeRequest(EncodeRequest(q))
 	if err != nil || !reflect.DeepEqual(got, q) {
 		t.Fatalf("request round trip: %+v, %v", got, err)

@@ -167,6 +167,7 @@ func (s *Server) autoLock() {
 			}
 			s.keys.lock(StoreRef{})
 			s.log.add(LogEntry{Time: s.clock.Now().UnixNano(), Op: OpLock, Result: "ok: " + ev.Reason})
+			s.logf("agent: locked: %s", ev.Reason)
 		}
 	}
 }
@@ -257,6 +258,13 @@ func (s *Server) handle(c net.Conn, q *Request, peer Peer, exe string) bool {
 	var r *Reply
 	switch q.Op {
 	case OpOpen, OpSeal:
+		if q.Presence { // requireAuthentication: presence.go
+			r, ok := s.servePresence(q, func(r *Reply) bool { return s.send(c, r) })
+			clear(r.Data)
+			entry.Result = resultName(r)
+			s.log.add(entry)
+			return ok
+		}
 		// The reply goes out under the keyring's read lock: see keyring.
 		s.keys.mu.RLock()
 		r = s.useKey(q, now)
@@ -277,6 +285,8 @@ func (s *Server) handle(c net.Conn, q *Request, peer Peer, exe string) bool {
 		s.poke()
 	case OpStatus:
 		r = &Reply{Stores: s.keys.status(q.Store)}
+	case OpCanPrompt:
+		r = s.canPrompt()
 	case OpLog:
 		r = &Reply{Log: s.log.all()}
 	case OpStop:
@@ -286,7 +296,7 @@ func (s *Server) handle(c net.Conn, q *Request, peer Peer, exe string) bool {
 		go s.Close() // Close waits for this connection's goroutine
 		return false
 	}
-	if q.Op != OpStatus && q.Op != OpLog {
+	if q.Op != OpStatus && q.Op != OpLog && q.Op != OpCanPrompt {
 		entry.Result = resultName(r)
 		s.log.add(entry)
 	}
@@ -335,10 +345,6 @@ func validRef(r StoreRef) error {
 func (s *Server) useKey(q *Request, now time.Time) *Reply {
 	if err := validRef(q.Store); err != nil {
 		return &Reply{Code: CodeInvalid, Message: err.Error()}
-	}
-	if q.Presence {
-		// requireAuthentication: not served yet; refusing is the safe answer.
-		return &Reply{Code: CodeInvalid, Message: "this agent cannot prove the user's presence"}
 	}
 	sk := s.keys.stores[storeName(q.Store)]
 	if sk == nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/agent"
+	"github.com/securestore-go/securestore/internal/logind"
 	"github.com/securestore-go/securestore/internal/secmem"
 )
 
@@ -39,7 +40,15 @@ passes. 'securestore unlock' starts one when none runs.
 
 It locks (drops the keys of the when-unlocked classes; after-first-unlock
 stays until the agent ends) after --lock-after without use, --max-unlocked
-after the unlock, on 'securestore lock', and when it ends.
+after the unlock, on 'securestore lock', when the desktop session locks
+or the machine is about to sleep (logind on the system bus; a system
+without one is said once and the agent runs on; --no-session-watch turns
+it off), and when it ends.
+
+When a store must be unlocked, or an item set with requireAuthentication
+is read, it asks for the passcode through GnuPG's pinentry program
+(--pinentry, else $SECURESTORE_PINENTRY, else "pinentry" on $PATH), on
+the terminal it was started from or on the desktop.
 
   securestore agent log    the access log: when which program read or
                            wrote which item (never a value)
@@ -54,6 +63,8 @@ how to enable them.`,
 		fs.DurationVar(&o.maxUnlocked, "max-unlocked", 8*time.Hour, "lock `DURATION` after an unlock, used or not (0: never)")
 		fs.StringVar(&o.sock, "sock", "", "listen on `PATH` (default $SECURESTORE_AGENT_SOCK, else $XDG_RUNTIME_DIR/securestore/agent.sock)")
 		fs.BoolVar(&o.installUnit, "install-unit", false, "write the systemd user units of a socket-activated agent, and exit")
+		fs.StringVar(&o.pinentry, "pinentry", "", "ask for passcodes with `PROGRAM` (default $SECURESTORE_PINENTRY, else pinentry on $PATH)")
+		fs.BoolVar(&o.noSessionWatch, "no-session-watch", false, "do not lock when the desktop session locks or before sleep (logind)")
 		fs.IntVar(&o.readyFD, "ready-fd", -1, "write \"ready\" to file descriptor `N` once listening (for programs that start the agent)")
 		return func(ctx context.Context, inv *invocation, args []string) error { return runAgent(ctx, inv, o, args) }
 	},
@@ -64,6 +75,8 @@ type agentFlags struct {
 	sock                   string
 	installUnit            bool
 	readyFD                int
+	pinentry               string
+	noSessionWatch         bool
 }
 
 func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string) error {
@@ -105,10 +118,19 @@ func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string
 		socketGone = watchSocket(ctx, l.Addr().String())
 	}
 	defer l.Close()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	var lockEvents chan agent.LockEvent
+	if !o.noSessionWatch {
+		lockEvents = make(chan agent.LockEvent)
+		go watchSession(watchCtx, logind.Options{}, lockEvents, inv.stderr)
+	}
 	srv := agent.NewServer(agent.Options{
 		Unlocker:    securestore.AgentUnlocker(),
 		LockAfter:   o.lockAfter,
 		MaxUnlocked: o.maxUnlocked,
+		Prompter:    newPinentryPrompter(o.pinentry),
+		LockEvents:  lockEvents,
 		Logf:        func(f string, a ...any) { fmt.Fprintf(inv.stderr, f+"\n", a...) },
 	})
 	sigs := make(chan os.Signal, 1)

@@ -1,0 +1,105 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/securestore-go/securestore/internal/secmem"
+)
+
+// passcodePrompter answers every prompt with a passcode and counts them.
+type passcodePrompter struct {
+	passcode string
+	n        atomic.Int32
+	last     atomic.Value // the last Description
+}
+
+func (p *passcodePrompter) AskPasscode(_ context.Context, t PromptText) (*secmem.Buffer, error) {
+	p.n.Add(1)
+	p.last.Store(t.Description)
+	return secmem.Copy([]byte(p.passcode)), nil
+}
+
+func presenceServer(t *testing.T) (*Server, *Client, *passcodePrompter, *fakeClock) {
+	t.Helper()
+	u := newTestUnlocker()
+	k := make([]byte, 32)
+	rand.Read(k)
+	u.keys[passcodeClass] = k
+	pr := &passcodePrompter{passcode: "1234"}
+	clk := newFakeClock()
+	s, c, _ := startServer(t, Options{Unlocker: u, Prompter: pr, Clock: clk})
+	return s, c, pr, clk
+}
+
+func TestPresenceSealOpenAndWindow(t *testing.T) {
+	s, c, pr, clk := presenceServer(t)
+	ctx := context.Background()
+	it := Item{Store: testRef, Class: 1 | AuthFlag, Service: "app", Key: "tok"}
+	win := Presence{Prompt: "Show the token", Window: time.Minute}
+
+	sealed := must[[]byte](t)(func() ([]byte, error) {
+		b, _, err := c.SealWithPresence(ctx, it, win, []byte("v"))
+		return b, err
+	}())
+	if pr.n.Load() != 1 || pr.last.Load() != "Show the token" {
+		t.Fatalf("after Seal: %d prompts, text %q", pr.n.Load(), pr.last.Load())
+	}
+	open := func(p Presence, wantPrompts int32) {
+		t.Helper()
+		v, _, err := c.OpenWithPresence(ctx, it, p, sealed)
+		if err != nil || string(v) != "v" {
+			t.Fatalf("OpenWithPresence: %q, %v", v, err)
+		}
+		if n := pr.n.Load(); n != wantPrompts {
+			t.Fatalf("%d prompts, want %d", n, wantPrompts)
+		}
+	}
+	open(win, 1)
+	clk.Advance(59 * time.Second)
+	open(win, 1)
+	clk.Advance(2 * time.Second)
+	open(win, 2) // the key held for a minute is gone
+	open(Presence{}, 3)
+
+	// The agent unlocked with the class key the presence key derives from
+	// (a plain Unlock) still opens nothing flagged without a proof.
+	s.Lock()
+	if _, err := c.Unlock(ctx, testRef, []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Open(ctx, it, sealed); err == nil {
+		t.Fatal("a plain Open of a flagged item answered")
+	}
+	open(win, 4) // Lock dropped the proof
+	// The flag is bound: the same record under the unflagged class fails.
+	unflagged := it
+	unflagged.Class = 1
+	if _, _, err := c.OpenWithPresence(ctx, unflagged, win, sealed); !errorsIs(err, ErrRefused) {
+		t.Fatalf("a presence request without the flag: %v, want ErrRefused", err)
+	}
+	pr.passcode = "0000"
+	if _, _, err := c.OpenWithPresence(ctx, it, Presence{}, sealed); !errorsIs(err, ErrWrongPasscode) {
+		t.Fatalf("a wrong passcode at the prompt: %v", err)
+	}
+}
+
+func TestPresenceWithoutPrompter(t *testing.T) {
+	_, c, _ := startServer(t, Options{Unlocker: newTestUnlocker()})
+	it := Item{Store: testRef, Class: 1 | AuthFlag, Service: "app", Key: "tok"}
+	if _, _, err := c.OpenWithPresence(context.Background(), it, Presence{}, []byte("x")); !errorsIs(err, ErrRefused) {
+		t.Fatalf("OpenWithPresence without a prompter: %v, want ErrRefused", err)
+	}
+	if err := c.CanPrompt(context.Background()); !errorsIs(err, ErrRefused) {
+		t.Fatalf("CanPrompt without a prompter: %v, want ErrRefused", err)
+	}
+}
+
+func TestCapText(t *testing.T) {
+	if got := capText("ééé", 3); got != "é…" {
+		t.Fatalf("capText cut inside a character: %q", got)
+	}
+}
