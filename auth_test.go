@@ -125,6 +125,21 @@ func TestRequireAuthenticationNeedsPasscodeAndAgent(t *testing.T) {
 	if err := alone.SetItem(ctx, "tok", "v", bad); !errors.Is(err, securestore.ErrInvalidOption) {
 		t.Fatalf("negative window: %v", err)
 	}
+	// Its key is this device's: an item that requires authentication
+	// cannot be synchronizable, nor a synchronizable one made to require it.
+	both := &securestore.Options{RequireAuthentication: true, Synchronizable: true}
+	if err := alone.SetItem(ctx, "tok", "v", both); !errors.Is(err, securestore.ErrInvalidOption) {
+		t.Fatalf("RequireAuthentication with Synchronizable: %v, want ErrInvalidOption", err)
+	}
+	if err := alone.SetItem(ctx, "synced", "v", &securestore.Options{Synchronizable: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := alone.SetItem(ctx, "synced", "v2", authSet); !errors.Is(err, securestore.ErrInvalidOption) {
+		t.Fatalf("RequireAuthentication over a synchronizable item: %v, want ErrInvalidOption", err)
+	}
+	if v, err := alone.GetItem(ctx, "synced", nil); err != nil || v != "v" {
+		t.Fatalf("the synchronizable item after the refused write: %q, %v", v, err)
+	}
 }
 
 // TestRequireAuthenticationFormat: what the files hold. Without an agent

@@ -38,7 +38,9 @@ type Options struct {
 	// agent's pinentry prompt. It needs a passcode (else ErrNoPasscode)
 	// and a running agent (else ErrAuthenticationRequired); reading such
 	// an item always needs the agent, whatever the reader passes here.
-	// See auth.go and docs/SECURITY.md.
+	// Its key is this device's: with Synchronizable, or over an item that
+	// is synchronizable, it is ErrInvalidOption. See auth.go and
+	// docs/SECURITY.md.
 	RequireAuthentication bool
 	// AuthenticationPrompt (Expo SDK 43+) is the text the prompt shows
 	// when this call needs the user's presence; "" shows a default text
