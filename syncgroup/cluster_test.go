@@ -169,6 +169,17 @@ func settle(t *testing.T, devs ...*device) {
 	for range 2 { // a push can apply a remote change that makes no new push; twice is enough
 		for _, d := range devs {
 			rev, err := d.g.Settle(ctx)
+			// A cluster that was just stopped, killed or partitioned may
+			// still be electing a leader: each call fails at its own
+			// deadline (ErrUnavailable) until it is back, as the device
+			// would retry; the test's deadline bounds the wait.
+			for isUnavailable(err) && ctx.Err() == nil {
+				select {
+				case <-ctx.Done():
+				case <-time.After(100 * time.Millisecond): // a retry's pause, not a synchronisation
+				}
+				rev, err = d.g.Settle(ctx)
+			}
 			if err != nil {
 				t.Fatalf("%s: Settle: %v", d.name, err)
 			}
