@@ -125,14 +125,9 @@ func (c *Child) stopping() bool {
 func (c *Child) loop() {
 	defer close(c.done)
 	backoff := c.opts.MinBackoff
-	for first := true; !c.stopping(); first = false {
-		if !first {
-			c.mu.Lock()
-			c.status.Restarts++
-			c.mu.Unlock()
-		}
+	for restart := false; !c.stopping(); restart = true {
 		started := c.clock.Now()
-		err := c.runOnce()
+		err := c.runOnce(restart)
 		if c.stopping() {
 			return
 		}
@@ -149,12 +144,17 @@ func (c *Child) loop() {
 	}
 }
 
-// runOnce runs the child once, until it exits or Stop ends it.
-func (c *Child) runOnce() error {
+// runOnce runs the child once, until it exits or Stop ends it. A restart
+// is counted as the status changes, so that no status shows it counted
+// but not yet running.
+func (c *Child) runOnce(restart bool) error {
 	cmd := c.opts.Command()
 	if err := cmd.Start(); err != nil {
 		c.mu.Lock()
 		c.status.LastExit = describe(err)
+		if restart {
+			c.status.Restarts++
+		}
 		c.mu.Unlock()
 		return err
 	}
@@ -163,6 +163,9 @@ func (c *Child) runOnce() error {
 	go func() { waitErr = cmd.Wait(); close(exited) }()
 	c.mu.Lock()
 	c.status.Running, c.status.PID = true, cmd.Process.Pid
+	if restart {
+		c.status.Restarts++
+	}
 	c.mu.Unlock()
 	c.logf("%s: started, pid %d", c.opts.Name, cmd.Process.Pid)
 
