@@ -45,6 +45,10 @@ after the unlock, on 'securestore lock', and when it ends.
                            wrote which item (never a value)
   securestore agent stop   wipe every key and end the agent
 
+--sync app:NAME (or group:NAME; repeatable) keeps that store of the
+agent's store directory in sync: the agent runs 'securestore-sync run'
+for it, restarts it if it exits, and stops it when the agent ends.
+
 --install-unit writes securestore-agent.service and .socket to
 $XDG_CONFIG_HOME/systemd/user (default ~/.config/systemd/user) and says
 how to enable them.`,
@@ -54,6 +58,7 @@ how to enable them.`,
 		fs.DurationVar(&o.maxUnlocked, "max-unlocked", 8*time.Hour, "lock `DURATION` after an unlock, used or not (0: never)")
 		fs.StringVar(&o.sock, "sock", "", "listen on `PATH` (default $SECURESTORE_AGENT_SOCK, else $XDG_RUNTIME_DIR/securestore/agent.sock)")
 		fs.BoolVar(&o.installUnit, "install-unit", false, "write the systemd user units of a socket-activated agent, and exit")
+		fs.Var(&o.sync, "sync", "keep `STORE` (app:NAME or group:NAME) in sync: run securestore-sync run for it (repeatable)")
 		fs.IntVar(&o.readyFD, "ready-fd", -1, "write \"ready\" to file descriptor `N` once listening (for programs that start the agent)")
 		return func(ctx context.Context, inv *invocation, args []string) error { return runAgent(ctx, inv, o, args) }
 	},
@@ -64,6 +69,7 @@ type agentFlags struct {
 	sock                   string
 	installUnit            bool
 	readyFD                int
+	sync                   syncStoresFlag
 }
 
 func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string) error {
@@ -105,7 +111,13 @@ func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string
 		socketGone = watchSocket(ctx, l.Addr().String())
 	}
 	defer l.Close()
+	syncs, err := startAgentSyncs(o.sync, l.Addr().String(), inv.stderr)
+	if err != nil {
+		return err
+	}
+	defer syncs.Stop() // after srv.Close: the children may talk to the agent until then
 	srv := agent.NewServer(agent.Options{
+		Synced:      syncs.Status,
 		Unlocker:    securestore.AgentUnlocker(),
 		LockAfter:   o.lockAfter,
 		MaxUnlocked: o.maxUnlocked,
@@ -232,10 +244,10 @@ Description=securestore agent: keeps securestore stores unlocked for the session
 Requires=securestore-agent.socket
 
 [Service]
-ExecStart=%s agent --lock-after %s --max-unlocked %s
+ExecStart=%s agent --lock-after %s --max-unlocked %s%s
 LimitCORE=0
 LimitMEMLOCK=64M
-`, systemdQuote(exe), o.lockAfter, o.maxUnlocked),
+`, systemdQuote(exe), o.lockAfter, o.maxUnlocked, syncUnitArgs(o.sync)),
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
