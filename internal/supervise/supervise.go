@@ -3,7 +3,6 @@ package supervise
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -64,8 +63,6 @@ type Child struct {
 
 	mu     sync.Mutex
 	status Status
-	proc   *os.Process
-	exited chan struct{} // closed when the current run ends
 
 	stop chan struct{} // closed by Stop
 	once sync.Once

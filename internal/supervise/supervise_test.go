@@ -1,3 +1,5 @@
+//go:build unix
+
 package supervise
 
 import (
@@ -8,7 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"strings"
-	"sync"
+
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -225,25 +227,5 @@ func assertGone(t *testing.T, pid int) {
 	t.Helper()
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Fatalf("process %d is still there (kill 0: %v)", pid, err)
-	}
-}
-
-func TestLineWriterPrefixesWholeLines(t *testing.T) {
-	var out strings.Builder
-	var mu sync.Mutex
-	w := &LineWriter{W: &out, Prefix: "sync app:a: ", Mu: &mu}
-	w.Write([]byte("one\ntw"))
-	w.Write([]byte("o\nthree"))
-	if got := out.String(); got != "sync app:a: one\nsync app:a: two\n" {
-		t.Fatalf("before Flush: %q", got)
-	}
-	w.Flush()
-	if got := out.String(); !strings.HasSuffix(got, "sync app:a: three\n") {
-		t.Fatalf("after Flush: %q", got)
-	}
-	out.Reset()
-	w.Write([]byte(strings.Repeat("x", maxLine+10)))
-	if got := out.String(); got != "sync app:a: "+strings.Repeat("x", maxLine)+"\n" {
-		t.Fatalf("a long line: %d bytes", len(got))
 	}
 }
