@@ -66,6 +66,7 @@ func syncUnitArgs(stores syncStoresFlag) string {
 // agentSyncs is the sync children of one agent.
 type agentSyncs struct {
 	children []*supervise.Child
+	outputs  []*supervise.LineWriter
 }
 
 // startAgentSyncs starts securestore-sync run for each store, talking to
@@ -89,6 +90,7 @@ func startAgentSyncs(stores syncStoresFlag, sock string, log io.Writer) (*agentS
 	}
 	for _, store := range stores {
 		out := &supervise.LineWriter{W: log, Prefix: "securestore agent: sync " + store.ID() + ": ", Mu: logMu}
+		s.outputs = append(s.outputs, out)
 		s.children = append(s.children, supervise.Start(supervise.Options{
 			Name: store.ID(),
 			Command: func() *exec.Cmd {
@@ -136,4 +138,7 @@ func (s *agentSyncs) Stop() {
 		wg.Go(c.Stop)
 	}
 	wg.Wait()
+	for _, out := range s.outputs {
+		out.Flush() // a last line without its newline
+	}
 }

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"os"
 	"regexp"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/securestore-go/securestore/agent"
 )
 
 // Script commands for testdata/script/agent_sync.txtar.
@@ -29,5 +34,24 @@ func init() {
 			}
 			time.Sleep(20 * time.Millisecond) // between attempts, not to synchronise
 		}
+	}
+}
+
+// The sync children use the agent that runs them, whatever
+// $SECURESTORE_AGENT_SOCK said, and get nothing else added.
+func TestSyncChildEnvNamesTheAgentsSocket(t *testing.T) {
+	t.Setenv(agent.EnvSock, "/elsewhere/agent.sock")
+	env := childEnv("/run/me/agent.sock")
+	var socks []string
+	for _, kv := range env {
+		if strings.HasPrefix(kv, agent.EnvSock+"=") {
+			socks = append(socks, kv)
+		}
+	}
+	if len(socks) != 1 || socks[0] != agent.EnvSock+"=/run/me/agent.sock" {
+		t.Fatalf("the children's socket variables: %q", socks)
+	}
+	if len(env) != len(os.Environ()) {
+		t.Fatalf("%d variables for the children, the agent has %d", len(env), len(os.Environ()))
 	}
 }
