@@ -76,14 +76,29 @@ func (v *storeDB) setSynced(ctx context.Context, service, key string, class Acce
 	for retried := false; ; retried = true {
 		cs := v.readClasses()
 		aead, err := cs.aead(class)
-		if err != nil {
+		var it *storage.Item
+		cond := generationCond(cs.generation)
+		viaAgent := errors.Is(err, ErrLocked) && v.agent != nil
+		switch {
+		case viaAgent:
+			// The agent holds the class key: it seals, as in set.
+			cs.release()
+			b := []byte(value)
+			var gen uint64
+			it, gen, err = v.agentSealItem(ctx, service, key, class, b)
+			clear(b)
+			if err != nil {
+				return err
+			}
+			cond = generationCond(gen)
+		case err != nil:
 			cs.release()
 			return err
+		default:
+			it = v.item(service, key, class, aead, []byte(value))
+			record.ZeroAEAD(aead)
+			cs.release()
 		}
-		it := v.item(service, key, class, aead, []byte(value))
-		record.ZeroAEAD(aead)
-		cs.release()
-		cond := generationCond(cs.generation)
 		err = v.db.Update(ctx, func(tx *storage.Tx) error {
 			if class.needsPasscode() {
 				if ok, err := tx.Holds(cond); err != nil || !ok {
@@ -113,6 +128,12 @@ func (v *storeDB) setSynced(ctx context.Context, service, key string, class Acce
 				v.synced.notify()
 			}
 			return storageErr(err)
+		}
+		if viaAgent {
+			if g, gerr := v.currentGeneration(ctx); gerr == nil {
+				v.agentDropStale(ctx, g)
+			}
+			return fmt.Errorf("%w: the store's keys changed since the agent unlocked it; unlock again", ErrLocked)
 		}
 		if retried {
 			return fmt.Errorf("%w: the store's keys changed twice during one write", ErrLocked)

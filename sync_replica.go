@@ -177,7 +177,27 @@ func (r *SyncReplica) Pending(ctx context.Context) (out []SyncChange, locked int
 					if err != nil {
 						return fmt.Errorf("sync row without its item: %w", err)
 					}
+					ch.Class = Accessibility(class)
 					aead, err := cs.aead(Accessibility(class))
+					if errors.Is(err, ErrLocked) && r.v.agent != nil {
+						// The agent holds the class key (agent --sync
+						// runs sync through it). A value that does not
+						// open there is under keys newer than the
+						// agent's: it waits for the next unlock.
+						ch.Value, err = r.v.agentOpenValue(ctx, service, key, ch.Class, blob)
+						if errors.Is(err, ErrCorrupt) {
+							err = ErrLocked
+						}
+						if errors.Is(err, ErrLocked) {
+							locked++
+							continue
+						}
+						if err != nil {
+							return err
+						}
+						out = append(out, ch)
+						continue
+					}
 					if errors.Is(err, ErrLocked) {
 						locked++
 						continue
@@ -185,7 +205,6 @@ func (r *SyncReplica) Pending(ctx context.Context) (out []SyncChange, locked int
 					if err != nil {
 						return err
 					}
-					ch.Class = Accessibility(class)
 					ch.Value, err = record.Open(aead, blob, record.ItemAD(r.v.id, service, key, class))
 					record.ZeroAEAD(aead)
 					if err != nil {
@@ -240,6 +259,8 @@ func (r *SyncReplica) Apply(ctx context.Context, changes []*SyncChange) (errs []
 		defer r.v.writeMu.RUnlock()
 		// Seal every value first, outside the transaction.
 		items := make([]*storage.Item, len(changes))
+		viaAgent := make([]bool, len(changes)) // sealed by the agent, under its keys' generation agentGens[i]
+		agentGens := make([]uint64, len(changes))
 		cs := r.v.readClasses()
 		generation := cs.generation
 		for i, ch := range changes {
@@ -251,6 +272,13 @@ func (r *SyncReplica) Apply(ctx context.Context, changes []*SyncChange) (errs []
 				continue
 			}
 			aead, err := cs.aead(ch.Class)
+			if errors.Is(err, ErrLocked) && r.v.agent != nil {
+				// The agent holds the class key: it seals the value,
+				// as SetItem does through it.
+				items[i], agentGens[i], errs[i] = r.v.agentSealItem(ctx, ch.Service, ch.Key, ch.Class, ch.Value)
+				viaAgent[i] = errs[i] == nil
+				continue
+			}
 			if err != nil {
 				errs[i] = err
 				continue
@@ -266,9 +294,20 @@ func (r *SyncReplica) Apply(ctx context.Context, changes []*SyncChange) (errs []
 				// A passcode change re-keyed the store meanwhile: apply
 				// nothing sealed under the old keys.
 				for i := range items {
-					if items[i] != nil && changes[i].Class.needsPasscode() {
+					if items[i] != nil && !viaAgent[i] && changes[i].Class.needsPasscode() {
 						items[i], errs[i] = nil, fmt.Errorf("%w: the store's keys changed", ErrLocked)
 					}
+				}
+			}
+			for i := range items {
+				if items[i] == nil || !viaAgent[i] {
+					continue
+				}
+				// Sealed by the agent: its keys must be the store's now.
+				if ok, err := tx.Holds(generationCond(agentGens[i])); err != nil {
+					return err
+				} else if !ok {
+					items[i], errs[i] = nil, fmt.Errorf("%w: the store's keys changed since the agent unlocked it", ErrLocked)
 				}
 			}
 			self, err := tx.Meta(metaSyncDevice)

@@ -180,6 +180,16 @@ func (c *Client) Status(ctx context.Context, store StoreRef) ([]StoreStatus, err
 	return r.Stores, nil
 }
 
+// Synced is the state of the stores the agent keeps in sync (agent
+// --sync): none when it keeps none, or predates the list.
+func (c *Client) Synced(ctx context.Context) ([]SyncStatus, error) {
+	r, err := c.call(ctx, &Request{Op: OpStatus}, CallTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return r.Synced, nil
+}
+
 // Item names one item for Open and Seal: its store, class and names, and
 // the store's key generation the client read (0: not read).
 type Item struct {

@@ -133,6 +133,20 @@ type Reply struct {
 	Data       []byte // Open: the value; Seal: the sealed value
 	Stores     []StoreStatus
 	Log        []LogEntry
+	// Synced is Status's list of the stores the agent keeps in sync
+	// (agent --sync). It is last and left out when empty, so replies of
+	// agents that predate it still decode.
+	Synced []SyncStatus
+}
+
+// SyncStatus is a store the agent keeps in sync: the state of the
+// securestore-sync child it runs for it.
+type SyncStatus struct {
+	Store    string // "app:NAME" or "group:NAME"
+	Running  bool
+	PID      int32 // of the running child; 0 when none runs
+	Restarts uint32
+	LastExit string // how the last run ended; "" before one did
 }
 
 // StoreStatus is what the agent holds of one store.
@@ -353,6 +367,16 @@ func EncodeReply(r *Reply) []byte {
 		e.str(l.Key)
 		e.str(l.Result)
 	}
+	if len(r.Synced) > 0 {
+		e.u32(uint32(len(r.Synced)))
+		for _, y := range r.Synced {
+			e.str(y.Store)
+			e.bool(y.Running)
+			e.u32(uint32(y.PID))
+			e.u32(y.Restarts)
+			e.str(y.LastExit)
+		}
+	}
 	return e.b
 }
 
@@ -381,6 +405,19 @@ func DecodeReply(b []byte) (*Reply, error) {
 		l.Op = Op(d.u8("op"))
 		l.Store, l.Dir, l.Service, l.Key, l.Result = d.str("store"), d.str("dir"), d.str("service"), d.str("key"), d.str("result")
 		r.Log = append(r.Log, l)
+	}
+	if d.err == nil && len(d.b) > 0 {
+		// A sync entry takes at least 4+1+4+4+4 bytes. The section is
+		// absent rather than empty: one encoding per reply.
+		n := d.count("synced", 17)
+		if d.err == nil && n == 0 {
+			d.fail("an empty synced list")
+		}
+		for ; n > 0 && d.err == nil; n-- {
+			y := SyncStatus{Store: d.str("sync store"), Running: d.bool("running"), PID: int32(d.u32("pid"))}
+			y.Restarts, y.LastExit = d.u32("restarts"), d.str("last exit")
+			r.Synced = append(r.Synced, y)
+		}
 	}
 	if err := d.end(); err != nil {
 		clear(r.Data)

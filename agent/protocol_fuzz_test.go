@@ -11,6 +11,7 @@ import (
 func FuzzDecode(f *testing.F) {
 	f.Add(EncodeRequest(&Request{Op: OpOpen, Store: testRef, Class: 1, Service: "s", Key: "k", Data: []byte{1, 2}}))
 	f.Add(EncodeReply(&Reply{Stores: []StoreStatus{{Store: testRef, Classes: []uint8{1}}}, Log: []LogEntry{{Exe: "x"}}}))
+	f.Add(EncodeReply(&Reply{Synced: []SyncStatus{{Store: "app:a", Running: true, PID: 7, LastExit: "exit status 1"}}}))
 	f.Add([]byte{Version, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if q, err := DecodeRequest(b); err == nil {

@@ -38,6 +38,9 @@ type Options struct {
 	LockEvents <-chan LockEvent
 	// Clock is the agent's time; nil means the real one.
 	Clock Clock
+	// Synced, if set, is the state of the stores the agent keeps in sync
+	// (agent --sync), for Status of every store.
+	Synced func() []SyncStatus
 	// Logf, if set, reports refused peers and broken connections (never
 	// a value). The access log records them too.
 	Logf func(format string, args ...any)
@@ -285,6 +288,9 @@ func (s *Server) handle(c net.Conn, q *Request, peer Peer, exe string) bool {
 		s.poke()
 	case OpStatus:
 		r = &Reply{Stores: s.keys.status(q.Store)}
+		if q.Store.IsZero() && s.opts.Synced != nil {
+			r.Synced = s.opts.Synced()
+		}
 	case OpCanPrompt:
 		r = s.canPrompt()
 	case OpLog:

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -250,5 +251,18 @@ func TestPrompterHook(t *testing.T) {
 	st := must[[]StoreStatus](t)(c.Status(ctx, testRef))
 	if len(st) != 1 || st[0].Locked {
 		t.Fatalf("after a prompted unlock: %+v", st)
+	}
+}
+
+func TestStatusListsSyncedStores(t *testing.T) {
+	want := []SyncStatus{{Store: "app:a", Running: true, PID: 12, Restarts: 2, LastExit: "exit status 1"}}
+	_, c, _ := startServer(t, Options{Unlocker: newTestUnlocker(), Synced: func() []SyncStatus { return want }})
+	got, err := c.Synced(context.Background())
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("Synced: %+v, %v", got, err)
+	}
+	_, c2, _ := startServer(t, Options{Unlocker: newTestUnlocker()})
+	if got, err := c2.Synced(context.Background()); err != nil || got != nil {
+		t.Fatalf("Synced of an agent without --sync: %+v, %v", got, err)
 	}
 }

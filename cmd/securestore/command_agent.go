@@ -54,6 +54,10 @@ the terminal it was started from or on the desktop.
                            wrote which item (never a value)
   securestore agent stop   wipe every key and end the agent
 
+--sync app:NAME (or group:NAME; repeatable) keeps that store of the
+agent's store directory in sync: the agent runs 'securestore-sync run'
+for it, restarts it if it exits, and stops it when the agent ends.
+
 --install-unit writes securestore-agent.service and .socket to
 $XDG_CONFIG_HOME/systemd/user (default ~/.config/systemd/user) and says
 how to enable them.`,
@@ -65,6 +69,7 @@ how to enable them.`,
 		fs.BoolVar(&o.installUnit, "install-unit", false, "write the systemd user units of a socket-activated agent, and exit")
 		fs.StringVar(&o.pinentry, "pinentry", "", "ask for passcodes with `PROGRAM` (default $SECURESTORE_PINENTRY, else pinentry on $PATH)")
 		fs.BoolVar(&o.noSessionWatch, "no-session-watch", false, "do not lock when the desktop session locks or before sleep (logind)")
+		fs.Var(&o.sync, "sync", "keep `STORE` (app:NAME or group:NAME) in sync: run securestore-sync run for it (repeatable)")
 		fs.IntVar(&o.readyFD, "ready-fd", -1, "write \"ready\" to file descriptor `N` once listening (for programs that start the agent)")
 		return func(ctx context.Context, inv *invocation, args []string) error { return runAgent(ctx, inv, o, args) }
 	},
@@ -77,6 +82,7 @@ type agentFlags struct {
 	readyFD                int
 	pinentry               string
 	noSessionWatch         bool
+	sync                   syncStoresFlag
 }
 
 func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string) error {
@@ -118,6 +124,11 @@ func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string
 		socketGone = watchSocket(ctx, l.Addr().String())
 	}
 	defer l.Close()
+	syncs, err := startAgentSyncs(o.sync, l.Addr().String(), inv.stderr)
+	if err != nil {
+		return err
+	}
+	defer syncs.Stop() // after srv.Close: the children may talk to the agent until then
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	var lockEvents chan agent.LockEvent
@@ -126,6 +137,7 @@ func runAgent(ctx context.Context, inv *invocation, o *agentFlags, args []string
 		go watchSession(watchCtx, logind.Options{}, lockEvents, inv.stderr)
 	}
 	srv := agent.NewServer(agent.Options{
+		Synced:      syncs.Status,
 		Unlocker:    securestore.AgentUnlocker(),
 		LockAfter:   o.lockAfter,
 		MaxUnlocked: o.maxUnlocked,
@@ -254,10 +266,10 @@ Description=securestore agent: keeps securestore stores unlocked for the session
 Requires=securestore-agent.socket
 
 [Service]
-ExecStart=%s agent --lock-after %s --max-unlocked %s
+ExecStart=%s agent --lock-after %s --max-unlocked %s%s
 LimitCORE=0
 LimitMEMLOCK=64M
-`, systemdQuote(exe), o.lockAfter, o.maxUnlocked),
+`, systemdQuote(exe), o.lockAfter, o.maxUnlocked, syncUnitArgs(o.sync)),
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -18,10 +18,12 @@ var statusCommand = &command{
 	summary: "show which stores the agent holds unlocked, since and until when",
 	help: `Show the stores the agent holds keys of: whether each is unlocked (the
 when-unlocked classes) or only after-first-unlock, since when, and when it
-locks by itself. --json prints one line of JSON (docs/CLI-JSON.md).`,
+locks by itself; and the stores the agent keeps in sync (agent --sync):
+whether securestore-sync runs for each, its pid, how often it was
+restarted, how it last exited. --json prints one line of JSON (docs/CLI-JSON.md).`,
 	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
 		var asJSON bool
-		fs.BoolVar(&asJSON, "json", false, "print {\"agent\",\"socket\",\"stores\":[...]} as one line of JSON (docs/CLI-JSON.md)")
+		fs.BoolVar(&asJSON, "json", false, "print {\"agent\",\"socket\",\"stores\":[...],\"synced\":[...]} as one line of JSON (docs/CLI-JSON.md)")
 		return func(ctx context.Context, inv *invocation, _ []string) error { return runStatus(ctx, inv, asJSON) }
 	},
 }
@@ -31,6 +33,16 @@ type statusJSON struct {
 	Agent  bool              `json:"agent"`
 	Socket string            `json:"socket"`
 	Stores []storeStatusJSON `json:"stores"`
+	Synced []syncedJSON      `json:"synced"`
+}
+
+// syncedJSON is a store the agent keeps in sync (agent --sync).
+type syncedJSON struct {
+	Store    string `json:"store"`
+	Running  bool   `json:"running"`
+	PID      int    `json:"pid,omitempty"`
+	Restarts int    `json:"restarts"`
+	LastExit string `json:"last_exit,omitempty"`
 }
 
 type storeStatusJSON struct {
@@ -51,7 +63,7 @@ func stamp(ns int64) string {
 }
 
 func runStatus(ctx context.Context, inv *invocation, asJSON bool) error {
-	out := statusJSON{Stores: []storeStatusJSON{}}
+	out := statusJSON{Stores: []storeStatusJSON{}, Synced: []syncedJSON{}}
 	path, err := agentSocket("")
 	if err == nil {
 		out.Socket = path
@@ -76,6 +88,14 @@ func runStatus(ctx context.Context, inv *invocation, asJSON bool) error {
 			}
 			out.Stores = append(out.Stores, j)
 		}
+		synced, err := c.Synced(ctx)
+		if err != nil {
+			return err
+		}
+		for _, y := range synced {
+			out.Synced = append(out.Synced, syncedJSON{Store: y.Store, Running: y.Running, PID: int(y.PID),
+				Restarts: int(y.Restarts), LastExit: y.LastExit})
+		}
 	}
 	if asJSON {
 		return writeJSON(inv.stdout, out)
@@ -85,8 +105,7 @@ func runStatus(ctx context.Context, inv *invocation, asJSON bool) error {
 		return err
 	}
 	if len(out.Stores) == 0 {
-		_, err := fmt.Fprintln(inv.stdout, "agent running; nothing unlocked")
-		return err
+		fmt.Fprintln(inv.stdout, "agent running; nothing unlocked")
 	}
 	for _, s := range out.Stores {
 		state := "unlocked"
@@ -103,6 +122,17 @@ func runStatus(ctx context.Context, inv *invocation, asJSON bool) error {
 		if s.MaxLockAt != "" {
 			fmt.Fprintf(inv.stdout, "  locks at %s at the latest\n", s.MaxLockAt)
 		}
+	}
+	for _, y := range out.Synced {
+		state := "not running"
+		if y.Running {
+			state = fmt.Sprintf("running, pid %d", y.PID)
+		}
+		fmt.Fprintf(inv.stdout, "%s kept in sync by the agent: %s, %d restarts", y.Store, state, y.Restarts)
+		if y.LastExit != "" {
+			fmt.Fprintf(inv.stdout, ", last exit: %s", y.LastExit)
+		}
+		fmt.Fprintln(inv.stdout)
 	}
 	return nil
 }

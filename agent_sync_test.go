@@ -1,0 +1,72 @@
+package securestore_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/internal/testonly"
+)
+
+// Sync through the agent (agent --sync runs securestore-sync with the
+// agent's socket): a process that holds no passcode class key sets,
+// pushes and applies synchronizable when-unlocked items through the
+// agent while it is unlocked, and they wait while it is locked.
+func TestSyncThroughTheAgent(t *testing.T) {
+	ctx := testonly.WithCheapKDFs(t.Context())
+	sock, _ := runAgent(t)
+	dir := filepath.Join(t.TempDir(), "stores")
+	owner := agentStore(t, dir, sock)
+	if err := owner.SetPasscode(ctx, nil, []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+	s := agentStore(t, dir, sock) // the sync program's handle
+	r, err := s.SyncReplica(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetDevice(ctx, "dev-a"); err != nil {
+		t.Fatal(err)
+	}
+	wu := &securestore.Options{Synchronizable: true}
+	arrival := func() []*securestore.SyncChange {
+		return []*securestore.SyncChange{{Service: securestore.DefaultService, Key: "remote", Class: securestore.WhenUnlocked,
+			Value: []byte("from-b"), Lamport: 100, Device: "dev-b", Rev: 5}}
+	}
+
+	// Locked: nothing is written, the arrival waits.
+	if err := s.SetItem(ctx, "local", "v", wu); !errors.Is(err, securestore.ErrLocked) {
+		t.Fatalf("SetItem while the agent is locked: %v, want ErrLocked", err)
+	}
+	errs, err := r.Apply(ctx, arrival())
+	if err != nil || !errors.Is(errs[0], securestore.ErrLocked) {
+		t.Fatalf("Apply while the agent is locked: %v, %v; want ErrLocked", errs, err)
+	}
+
+	if err := owner.Unlock(ctx, []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetItem(ctx, "local", "set-here", wu); err != nil {
+		t.Fatalf("SetItem of a synchronizable item with the agent unlocked: %v", err)
+	}
+	p, locked, err := r.Pending(ctx)
+	if err != nil || locked != 0 || len(p) != 1 || string(p[0].Value) != "set-here" || p[0].Class != securestore.WhenUnlocked {
+		t.Fatalf("Pending with the agent unlocked = %+v, %d, %v", p, locked, err)
+	}
+	errs, err = r.Apply(ctx, arrival())
+	if err != nil || errs[0] != nil {
+		t.Fatalf("Apply with the agent unlocked: %v, %v", errs, err)
+	}
+	if v, err := owner.GetItem(ctx, "remote", nil); err != nil || v != "from-b" {
+		t.Fatalf("the applied item: %q, %v", v, err)
+	}
+
+	// Locked again: the pending change waits for the unlock.
+	if err := owner.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	if p, locked, err := r.Pending(ctx); err != nil || locked != 1 || len(p) != 0 {
+		t.Fatalf("Pending with the agent locked = %+v, %d, %v", p, locked, err)
+	}
+}
