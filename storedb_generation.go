@@ -33,14 +33,20 @@ func encodeGeneration(g uint64) []byte {
 }
 
 func readGenerationTx(tx *storage.Tx) (uint64, error) {
-	b, err := tx.Meta(metaGeneration)
+	return readCounterTx(tx, metaGeneration, "the key generation")
+}
+
+// readCounterTx reads a meta counter stored as 8 big-endian bytes: 0 when
+// it was never written; a value of another length is damage, named what.
+func readCounterTx(tx *storage.Tx, name, what string) (uint64, error) {
+	b, err := tx.Meta(name)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return 0, nil
 	case err != nil:
 		return 0, err
 	case len(b) != 8:
-		return 0, fmt.Errorf("%w: the key generation has %d bytes, want 8", ErrCorrupt, len(b))
+		return 0, fmt.Errorf("%w: %s has %d bytes, want 8", ErrCorrupt, what, len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
 }

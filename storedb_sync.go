@@ -29,16 +29,7 @@ const metaSyncClock = "sync_clock"
 const metaSyncDevice = "sync_device"
 
 func readClockTx(tx *storage.Tx) (uint64, error) {
-	b, err := tx.Meta(metaSyncClock)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return 0, nil
-	case err != nil:
-		return 0, err
-	case len(b) != 8:
-		return 0, fmt.Errorf("%w: the sync clock has %d bytes, want 8", ErrCorrupt, len(b))
-	}
-	return binary.BigEndian.Uint64(b), nil
+	return readCounterTx(tx, metaSyncClock, "the sync clock")
 }
 
 func writeClockTx(tx *storage.Tx, c uint64) error {

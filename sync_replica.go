@@ -157,21 +157,8 @@ func (r *SyncReplica) Pending(ctx context.Context) (out []SyncChange, locked int
 		cs := r.v.readClasses()
 		defer cs.release()
 		return storageErr(r.v.db.View(ctx, func(tx *storage.Tx) error {
-			self, err := tx.Meta(metaSyncDevice)
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return err
-			}
-			rows, err := tx.SyncRows(true)
-			if err != nil {
-				return err
-			}
-			for _, row := range rows {
-				service, key, err := r.v.meta.OpenName(row.ID, row.Name)
-				if err != nil {
-					return fmt.Errorf("%w: a sync row's name does not authenticate", ErrCorrupt)
-				}
-				ch := SyncChange{Service: service, Key: key, Deleted: row.Deleted, Lamport: row.Lamport,
-					Device: resolveDevice(row.Device, self), Rev: row.Rev}
+			return r.eachSyncRow(tx, true, func(row storage.SyncRow, ch SyncChange) error {
+				service, key := ch.Service, ch.Key
 				if !row.Deleted {
 					class, blob, err := tx.Get(row.Svc, row.ID)
 					if err != nil {
@@ -190,17 +177,17 @@ func (r *SyncReplica) Pending(ctx context.Context) (out []SyncChange, locked int
 						}
 						if errors.Is(err, ErrLocked) {
 							locked++
-							continue
+							return nil
 						}
 						if err != nil {
 							return err
 						}
 						out = append(out, ch)
-						continue
+						return nil
 					}
 					if errors.Is(err, ErrLocked) {
 						locked++
-						continue
+						return nil
 					}
 					if err != nil {
 						return err
@@ -212,11 +199,37 @@ func (r *SyncReplica) Pending(ctx context.Context) (out []SyncChange, locked int
 					}
 				}
 				out = append(out, ch)
-			}
-			return nil
+				return nil
+			})
 		}))
 	})
 	return out, locked, err
+}
+
+// eachSyncRow calls fn with each sync row (only the pending ones if
+// pending) and its change without a value: names opened, the device
+// resolved against this store's own id.
+func (r *SyncReplica) eachSyncRow(tx *storage.Tx, pending bool, fn func(storage.SyncRow, SyncChange) error) error {
+	self, err := tx.Meta(metaSyncDevice)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	rows, err := tx.SyncRows(pending)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		service, key, err := r.v.meta.OpenName(row.ID, row.Name)
+		if err != nil {
+			return fmt.Errorf("%w: a sync row's name does not authenticate", ErrCorrupt)
+		}
+		ch := SyncChange{Service: service, Key: key, Deleted: row.Deleted, Lamport: row.Lamport,
+			Device: resolveDevice(row.Device, self), Rev: row.Rev}
+		if err := fn(row, ch); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Pushed records that ch (as Pending returned it) is the group's copy at
@@ -398,23 +411,10 @@ func (r *SyncReplica) State(ctx context.Context, service, key string) (st SyncSt
 func (r *SyncReplica) Synchronizable(ctx context.Context) (out []SyncChange, err error) {
 	err = r.op(ctx, func() error {
 		return storageErr(r.v.db.View(ctx, func(tx *storage.Tx) error {
-			self, err := tx.Meta(metaSyncDevice)
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return err
-			}
-			rows, err := tx.SyncRows(false)
-			if err != nil {
-				return err
-			}
-			for _, row := range rows {
-				service, key, err := r.v.meta.OpenName(row.ID, row.Name)
-				if err != nil {
-					return fmt.Errorf("%w: a sync row's name does not authenticate", ErrCorrupt)
-				}
-				out = append(out, SyncChange{Service: service, Key: key, Deleted: row.Deleted, Lamport: row.Lamport,
-					Device: resolveDevice(row.Device, self), Rev: row.Rev})
-			}
-			return nil
+			return r.eachSyncRow(tx, false, func(_ storage.SyncRow, ch SyncChange) error {
+				out = append(out, ch)
+				return nil
+			})
 		}))
 	})
 	return out, err
