@@ -234,17 +234,25 @@ func isBusy(err error) bool {
 }
 
 // checkEmptied refuses a database file that is empty while its -wal file
-// is not: SQLite writes a WAL only for a database it has created, so the
-// file was emptied (truncated by damage), and opening it would make a new,
-// empty store over the old one's log. An empty file without a WAL is a
-// store being created.
+// is not and no other process has the database open: SQLite writes a WAL
+// only for a database it has created, so the file was emptied (truncated
+// by damage), and opening it would make a new, empty store over the old
+// one's log. An empty file without a WAL is a store being created; so is
+// an empty file with a WAL while another process has it open: that
+// process is creating it right now (it writes the WAL's header, then its
+// frames, before page 1 reaches the file), and its wal-index, not the
+// file, is what this process's SQLite will read.
 func checkEmptied(path string) error {
 	db, err := os.Stat(path)
 	if err != nil || db.Size() > 0 {
 		return nil // a missing file is SQLite's to report
 	}
-	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
-		return fmt.Errorf("%w: %s is empty but its write-ahead log holds %d bytes: the database file was truncated", ErrCorrupt, path, wal.Size())
+	wal, err := os.Stat(path + "-wal")
+	if err != nil || wal.Size() == 0 {
+		return nil
 	}
-	return nil
+	if others, err := othersHaveOpen(path); err == nil && others {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is empty but its write-ahead log holds %d bytes: the database file was truncated", ErrCorrupt, path, wal.Size())
 }
