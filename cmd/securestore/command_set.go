@@ -41,21 +41,47 @@ device of the group (like Apple's kSecAttrSynchronizable; see
 leaves this device. A this-device-only class (--accessible ...-this-
 device-only) never leaves the device, so it cannot be synchronizable
 (exit status 2). Setting the item again without --synchronizable takes
-it out of the group and keeps it here only.`,
+it out of the group and keeps it here only.
+
+With --require-authentication (Expo's requireAuthentication) the item can
+be read only after you prove presence by typing the passcode at the
+agent's pinentry prompt, which shows --authentication-prompt. It needs a
+passcode and a running agent ("securestore unlock" starts one); without
+them set fails with exit status 3. Such an item stays on this device: it
+cannot be --synchronizable (exit status 2).`,
 	setup: func(fs *flag.FlagSet, inv *invocation) runFunc {
 		definePasscodeFD(fs, &inv.secrets)
 		fs.StringVar(&inv.maxValueFlag, "max-value-bytes", "",
 			"store values up to `N` bytes (default $"+credential.EnvMaxValueBytes+", else 2048)")
-		var synchronizable bool
-		fs.BoolVar(&synchronizable, "synchronizable", false,
+		var f setFlags
+		fs.BoolVar(&f.synchronizable, "synchronizable", false,
 			"sync the item to the other devices of the store's sync group (securestore sync)")
+		fs.BoolVar(&f.requireAuthentication, "require-authentication", false,
+			"read the item only after the passcode is typed at the agent's prompt")
+		fs.StringVar(&f.authenticationPrompt, "authentication-prompt", "",
+			"the `TEXT` the agent's prompt shows (with --require-authentication)")
 		return func(ctx context.Context, inv *invocation, args []string) error {
-			return runSet(ctx, inv, args, synchronizable)
+			return runSet(ctx, inv, args, f)
 		}
 	},
 }
 
-func runSet(ctx context.Context, inv *invocation, args []string, synchronizable bool) error {
+// setFlags are the flags of set that become the item's Options.
+type setFlags struct {
+	synchronizable        bool
+	requireAuthentication bool
+	authenticationPrompt  string
+}
+
+func runSet(ctx context.Context, inv *invocation, args []string, f setFlags) error {
+	synchronizable := f.synchronizable
+	if f.requireAuthentication && synchronizable {
+		return fmt.Errorf("%w: --require-authentication with --synchronizable: such an item never leaves this device",
+			securestore.ErrInvalidOption)
+	}
+	if f.authenticationPrompt != "" && !f.requireAuthentication {
+		return &usageError{command: "set", msg: "--authentication-prompt goes with --require-authentication"}
+	}
 	if synchronizable && inv.global.accessible.class.ThisDeviceOnly() {
 		// The library would say the same, but only after the value was
 		// read: say it before anyone types one.
@@ -67,6 +93,7 @@ func runSet(ctx context.Context, inv *invocation, args []string, synchronizable 
 	}
 	key, opts := args[0], inv.options()
 	opts.Synchronizable = synchronizable
+	opts.RequireAuthentication, opts.AuthenticationPrompt = f.requireAuthentication, f.authenticationPrompt
 	limit, err := credential.MaxValueBytes(inv.maxValueFlag, securestore.DefaultMaxValueBytes)
 	if err != nil {
 		return &usageError{command: "set", msg: strings.TrimPrefix(err.Error(), securestore.ErrInvalidOption.Error()+": ")}

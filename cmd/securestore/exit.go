@@ -22,7 +22,10 @@ import (
 //	   passphrase that is empty, typed twice differently or cannot be read
 //	   (no terminal and no --passcode-fd), an export FILE that exists
 //	   (without --force)
-//	3  the item is locked or needs a passcode (ErrLocked, ErrNoPasscode)
+//	3  the item is locked, needs a passcode, or needs a proof of presence
+//	   that cannot be had here (ErrLocked, ErrNoPasscode,
+//	   ErrAuthenticationRequired: no agent, no pinentry, or the prompt was
+//	   dismissed)
 //	4  any other failure: a store others can read (PermissionError),
 //	   corrupt data or a damaged export (ErrCorrupt), I/O
 //	5  a wrong passcode, or a wrong passphrase for an export
@@ -41,8 +44,10 @@ const (
 )
 
 // exitCode maps an error from dispatch to the exit status. The library's
-// errors each wrap at most one sentinel, so the order of the cases does
-// not matter for them.
+// errors each wrap at most one sentinel but one: a wrong passcode typed at
+// the agent's presence prompt is both ErrAuthenticationRequired and
+// ErrWrongPasscode, and reads as a wrong passcode (5), whose case comes
+// first.
 func exitCode(err error) int {
 	var usage *usageError
 	var input *inputError
@@ -64,7 +69,8 @@ func exitCode(err error) int {
 	case errors.Is(err, securestore.ErrWrongPasscode):
 		return exitWrongPasscode
 	case errors.Is(err, securestore.ErrLocked),
-		errors.Is(err, securestore.ErrNoPasscode):
+		errors.Is(err, securestore.ErrNoPasscode),
+		errors.Is(err, securestore.ErrAuthenticationRequired):
 		return exitLocked
 	case errors.As(err, &perm):
 		return exitFailure // named for the reader; the default says the same
