@@ -34,7 +34,7 @@ func (d *DB) PutIf(ctx context.Context, it *Item, c *Cond) error {
 	if err != nil {
 		return err
 	}
-	return w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c})
+	return d.written(w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c}))
 }
 
 // selectMeta reads one meta setting; the writer keeps it prepared.

@@ -57,7 +57,9 @@ func slotTaken(path string) error {
 	return fmt.Errorf("%w: %s: another row holds the item's slot", ErrCorrupt, path)
 }
 
-// Get returns the class and sealed value of the item (svc, id).
+// Get returns the class and sealed value of the item (svc, id). The value
+// may be shared with the row cache (rowcache.go): the caller must not
+// modify it.
 //
 // ErrNotFound means SQLite's search of the b-tree found no such row. A
 // damaged interior page can misdirect that search; a caller that must not
@@ -68,10 +70,26 @@ func (d *DB) Get(ctx context.Context, svc, id []byte) (class uint8, value []byte
 	if err != nil {
 		return 0, nil, err
 	}
-	if d.readers != nil {
-		return d.readers.get(ctx, svc, id, slot)
+	if d.readers == nil {
+		return getItem(d.path, svc, id, d.get.QueryRowContext(ctx, slot))
 	}
-	return getItem(d.path, svc, id, d.get.QueryRowContext(ctx, slot))
+	c := d.cache.Load()
+	if c == nil {
+		class, value, err = d.readers.get(ctx, svc, id, slot)
+		if err == nil {
+			d.startCache() // after a read: SQLite has mapped the -shm
+		}
+		return class, value, err
+	}
+	if r, ok := c.get(slot); ok && bytes.Equal(r.id, id) && bytes.Equal(r.svc, svc) {
+		return r.class, r.value, nil
+	}
+	before, ok := c.header()
+	class, value, err = d.readers.get(ctx, svc, id, slot)
+	if err == nil && ok {
+		c.put(slot, before, &cachedRow{id: bytes.Clone(id), svc: bytes.Clone(svc), class: class, value: value})
+	}
+	return class, value, err
 }
 
 // Get is DB.Get within the transaction's snapshot.
@@ -198,7 +216,7 @@ func (d *DB) Put(ctx context.Context, it *Item) error {
 	if err != nil {
 		return err
 	}
-	return w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID})
+	return d.written(w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID}))
 }
 
 // Delete removes the item (svc, id), if any. It returns once the change is
@@ -212,7 +230,17 @@ func (d *DB) Delete(ctx context.Context, svc, id []byte) error {
 	if err != nil {
 		return err
 	}
-	return w.submit(ctx, &op{slot: slot, svc: svc, id: id})
+	return d.written(w.submit(ctx, &op{slot: slot, svc: svc, id: id}))
+}
+
+// written passes on a write's outcome; after the first write that
+// committed it starts the row cache, which the writer then carries over
+// each commit (rowcache.go), so that reads after writes find their rows.
+func (d *DB) written(err error) error {
+	if err == nil && d.cache.Load() == nil {
+		d.startCache()
+	}
+	return err
 }
 
 // Scan calls fn with every item, in no particular order, from one

@@ -31,7 +31,7 @@ func (d *DB) startedWriter(ctx context.Context) (*writer, error) {
 	case d.noShm:
 		return nil, d.readOnly()
 	}
-	w, err := startWriter(ctx, d.path, d.sql)
+	w, err := startWriter(ctx, d.path, d.sql, &d.cache)
 	if err != nil {
 		return nil, classify(d.path, err)
 	}

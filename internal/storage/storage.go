@@ -48,8 +48,14 @@ type DB struct {
 	// nil in the full-disk fallback, which reads through sql.
 	readers *readers
 	proof   *missProof
-	file    *openFile // this process's record of path
-	noShm   bool      // opened read-only without a -shm file (noshm.go)
+	// cache keeps rows read while the database does not change
+	// (rowcache.go); set up by the first read that succeeds.
+	cache        atomic.Pointer[rowCache]
+	cacheStarted atomic.Bool
+	rec          *openFile // file, kept after Close for startCache
+	cacheOff     bool      // under rec.mu: Close has run, no cache starts
+	file         *openFile // this process's record of path
+	noShm        bool      // opened read-only without a -shm file (noshm.go)
 
 	writerMu sync.Mutex // held while starting or stopping the writer
 	closed   bool       // under writerMu: Close has run, no writer starts
@@ -72,7 +78,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, classify(path, err)
 	}
 	file.refs++
-	d.file = file
+	d.file, d.rec = file, file
 	return d, nil
 }
 
@@ -187,6 +193,7 @@ func (d *DB) Path() string { return d.path }
 // and Deletes after Close fail with ErrClosed.
 func (d *DB) Close() error {
 	werr := d.stopWriter()
+	d.stopCache()
 	if d.readers != nil {
 		d.readers.close()
 		d.proof.close()
@@ -198,12 +205,49 @@ func (d *DB) Close() error {
 		if d.file.refs > 0 {
 			d.file.refs--
 		}
+		if d.file.refs == 0 && d.file.shm != nil {
+			// After this DB's connections: the last of this process's.
+			defer d.file.shm.close()
+			d.file.shm = nil
+		}
 		d.file = nil
 	}
 	if err := d.sql.Close(); err != nil {
 		return err
 	}
 	return werr
+}
+
+// startCache sets up the row cache, once. The caller has just read
+// through a reader, so SQLite has mapped the -shm file and built its
+// header. The mapping belongs to the process's record of the path and is
+// shared by every DB on it (walindex_unix.go says why).
+func (d *DB) startCache() {
+	if d.rec == nil || d.cacheStarted.Swap(true) {
+		return
+	}
+	d.rec.mu.Lock()
+	defer d.rec.mu.Unlock()
+	if d.cacheOff {
+		return
+	}
+	if d.rec.shm == nil {
+		d.rec.shm = mapShm(d.path)
+	}
+	d.cache.Store(newRowCache(d.rec.shm))
+}
+
+// stopCache empties the row cache for good, before Close unmaps anything.
+func (d *DB) stopCache() {
+	if d.rec == nil {
+		return
+	}
+	d.rec.mu.Lock()
+	defer d.rec.mu.Unlock()
+	d.cacheOff = true
+	if c := d.cache.Load(); c != nil {
+		c.close()
+	}
 }
 
 // retryBusy runs setup again while it fails with SQLITE_BUSY, for up to

@@ -79,6 +79,7 @@ func (e *WALDamageError) Unwrap() error { return ErrCorrupt }
 type openFile struct {
 	mu   sync.Mutex // held across Open's check and first read, and Close
 	refs int        // DBs open on the path
+	shm  *shmMap    // the -shm header's mapping, while refs > 0 (rowcache.go)
 }
 
 var (

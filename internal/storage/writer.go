@@ -47,7 +47,11 @@ type writer struct {
 	// the WAL into the database meanwhile (checkpoint.go).
 	journalLimit int64
 	ckpt         *checkpointer
-	woke         bool // ckpt was woken since the WAL last started over
+
+	// cache is the DB's row cache, which each commit carries over
+	// (rowcache.go: advance).
+	cache *atomic.Pointer[rowCache]
+	woke  bool // ckpt was woken since the WAL last started over
 
 	mu     sync.RWMutex // held shared while queuing, exclusively by stop
 	closed bool
@@ -57,12 +61,12 @@ type writer struct {
 	taken, commits, checkpoints atomic.Int64
 }
 
-func startWriter(ctx context.Context, path string, db *sql.DB) (*writer, error) {
+func startWriter(ctx context.Context, path string, db *sql.DB, cache *atomic.Pointer[rowCache]) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	w := &writer{path: path, conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1), journalLimit: walCheckpointBytes}
+	w := &writer{path: path, conn: conn, ops: make(chan *op, maxBatch), exited: make(chan error, 1), journalLimit: walCheckpointBytes, cache: cache}
 	// The writer waits for the write lock itself (begin), so SQLite's own
 	// busy wait is off on its connection. It checkpoints itself, after
 	// answering a commit's writers (checkpoint.go), so SQLite's automatic
@@ -190,6 +194,12 @@ func (w *writer) apply(batch []*op) error {
 	if err := w.beginImmediate(ctx); err != nil {
 		return classify(w.path, err)
 	}
+	c := w.cache.Load()
+	var before walHeader
+	var known bool
+	if c != nil {
+		before, known = c.header() // the write lock is held: no commit can change it now
+	}
 	for _, o := range batch {
 		var err error
 		if o.cond != nil {
@@ -226,6 +236,9 @@ func (w *writer) apply(batch []*op) error {
 		return classify(w.path, err)
 	}
 	w.commits.Add(1)
+	if known {
+		c.advance(before, batch)
+	}
 	return nil
 }
 
