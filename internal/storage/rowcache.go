@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 )
 
 // The row cache: a read of an unchanged database without SQLite.
@@ -56,6 +57,8 @@ type rowCache struct {
 	ver    walHeader // the header the rows were read under
 	rows   map[int64]*cachedRow
 	bytes  int
+
+	hits atomic.Int64 // reads answered from the cache, for tests
 }
 
 func newRowCache(shm *shmMap) *rowCache {
@@ -87,6 +90,9 @@ func (c *rowCache) get(slot int64) (*cachedRow, bool) {
 		return nil, false
 	}
 	r, ok := c.rows[slot]
+	if ok {
+		c.hits.Add(1)
+	}
 	return r, ok
 }
 

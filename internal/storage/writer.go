@@ -51,6 +51,9 @@ type writer struct {
 	// cache is the DB's row cache, which each commit carries over
 	// (rowcache.go: advance).
 	cache *atomic.Pointer[rowCache]
+	// testOnlyAfterCommit, if set, runs between a commit and the cache's
+	// advance over it: tests commit from elsewhere there.
+	testOnlyAfterCommit func()
 	woke  bool // ckpt was woken since the WAL last started over
 
 	mu     sync.RWMutex // held shared while queuing, exclusively by stop
@@ -236,6 +239,9 @@ func (w *writer) apply(batch []*op) error {
 		return classify(w.path, err)
 	}
 	w.commits.Add(1)
+	if w.testOnlyAfterCommit != nil {
+		w.testOnlyAfterCommit()
+	}
 	if known {
 		c.advance(before, batch)
 	}
