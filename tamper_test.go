@@ -570,49 +570,82 @@ func TestTamperTargeted(t *testing.T) {
 		keysErr: [2]error{nil, securestore.ErrCorrupt},
 	}}
 
-	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := fmt.Sprintf("%s/case%d", tmp, i)
-			tamperCopy(t, orig, dir)
-			if tc.app != nil {
-				tamperEdit(t, filepath.Join(dir, tamperDB), func(tx *sql.Tx, rows []tamperRow) { tc.app(t, tx, rows) })
+	// Each case twice: tampered while the store is closed, then opened;
+	// and tampered by a foreign SQLite connection (a hostile process that
+	// commits through SQLite) while the store is open and has just read
+	// every item, so that its row cache (internal/storage/rowcache.go)
+	// holds them all. Either way no read may return what the tampering
+	// replaced.
+	for _, live := range []bool{false, true} {
+		for i, tc := range cases {
+			name := tc.name
+			if live {
+				name += ", while open"
 			}
-			if tc.group != nil {
-				tamperEdit(t, filepath.Join(dir, tamperGDB), func(tx *sql.Tx, rows []tamperRow) { tc.group(t, tx, rows) })
-			}
-			s, err := tamperOpen(ctx, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			for _, w := range tc.want {
-				got, err := s.GetItem(ctx, w.it.key, w.it.opts())
-				switch {
-				case w.err == nil && (err != nil || got != w.it.value):
-					t.Errorf("%v = %.20q, %v; want its value %.20q", w.it, got, err, w.it.value)
-				case w.err != nil && !errors.Is(err, w.err):
-					t.Errorf("%v = %.20q, %v; want an error wrapping %q", w.it, got, err, w.err)
-				}
-			}
-			for j, group := range []string{"", tamperGroup} {
-				keys, err := s.Keys(ctx, &securestore.Options{AccessGroup: group, KeychainService: "svc"})
-				want := []string{"alpha", "beta", "gamma"}
-				if group != "" {
-					want = []string{"alpha"}
-				}
-				switch {
-				case tc.keysErr[j] == nil && err != nil:
-					t.Errorf("Keys(group %q) = %v, %v", group, keys, err)
-				case tc.keysErr[j] != nil && !errors.Is(err, tc.keysErr[j]):
-					t.Errorf("Keys(group %q) = %v, %v; want an error wrapping %q", group, keys, err, tc.keysErr[j])
-				}
-				for _, k := range keys {
-					if !slices.Contains(want, k) {
-						t.Errorf("Keys(group %q) lists %q, never stored there", group, k)
+			t.Run(name, func(t *testing.T) {
+				dir := fmt.Sprintf("%s/case%d-%v", tmp, i, live)
+				tamperCopy(t, orig, dir)
+				edit := func() {
+					if tc.app != nil {
+						tamperEdit(t, filepath.Join(dir, tamperDB), func(tx *sql.Tx, rows []tamperRow) { tc.app(t, tx, rows) })
+					}
+					if tc.group != nil {
+						tamperEdit(t, filepath.Join(dir, tamperGDB), func(tx *sql.Tx, rows []tamperRow) { tc.group(t, tx, rows) })
 					}
 				}
+				if !live {
+					edit()
+				}
+				s, err := tamperOpen(ctx, dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				if live {
+					for range 2 { // the first read of a DB starts its cache
+						for _, w := range tc.want {
+							s.GetItem(ctx, w.it.key, w.it.opts())
+						}
+					}
+					edit()
+				}
+				tamperCheck(t, s, tc.want, tc.keysErr)
+			})
+		}
+	}
+}
+
+// tamperCheck reads every item of want and the keys of both stores, and
+// reports what differs from want and keysErr.
+func tamperCheck(t *testing.T, s *securestore.Store, want []tamperWant, keysErr [2]error) {
+	t.Helper()
+	ctx := t.Context()
+	for _, w := range want {
+		got, err := s.GetItem(ctx, w.it.key, w.it.opts())
+		switch {
+		case w.err == nil && (err != nil || got != w.it.value):
+			t.Errorf("%v = %.20q, %v; want its value %.20q", w.it, got, err, w.it.value)
+		case w.err != nil && !errors.Is(err, w.err):
+			t.Errorf("%v = %.20q, %v; want an error wrapping %q", w.it, got, err, w.err)
+		}
+	}
+	for j, group := range []string{"", tamperGroup} {
+		keys, err := s.Keys(ctx, &securestore.Options{AccessGroup: group, KeychainService: "svc"})
+		wantKeys := []string{"alpha", "beta", "gamma"}
+		if group != "" {
+			wantKeys = []string{"alpha"}
+		}
+		switch {
+		case keysErr[j] == nil && err != nil:
+			t.Errorf("Keys(group %q) = %v, %v", group, keys, err)
+		case keysErr[j] != nil && !errors.Is(err, keysErr[j]):
+			t.Errorf("Keys(group %q) = %v, %v; want an error wrapping %q", group, keys, err, keysErr[j])
+		}
+		for _, k := range keys {
+			if !slices.Contains(wantKeys, k) {
+				t.Errorf("Keys(group %q) lists %q, never stored there", group, k)
 			}
-		})
+		}
 	}
 }
 

@@ -54,7 +54,7 @@ type writer struct {
 	// testOnlyAfterCommit, if set, runs between a commit and the cache's
 	// advance over it: tests commit from elsewhere there.
 	testOnlyAfterCommit func()
-	woke  bool // ckpt was woken since the WAL last started over
+	woke                bool // ckpt was woken since the WAL last started over
 
 	mu     sync.RWMutex // held shared while queuing, exclusively by stop
 	closed bool
