@@ -103,12 +103,10 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 			}
 			return "", err
 		}
-		pt, err := record.Open(aead, blob, record.ItemAD(v.id, service, key, class))
+		s, err := record.OpenString(aead, blob, record.ItemAD(v.id, service, key, class))
 		record.ZeroAEAD(aead)
 		cs.release()
 		if err == nil {
-			s := string(pt)
-			clear(pt)
 			return s, nil
 		}
 		// A value that does not authenticate may be one re-sealed by a

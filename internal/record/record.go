@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"reflect"
+	"unsafe"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -69,6 +70,18 @@ func Open(aead cipher.AEAD, blob, ad []byte) ([]byte, error) {
 		return nil, ErrFormat
 	}
 	return pt, nil
+}
+
+// OpenString is Open returning the plaintext as a string. The string is
+// made over the buffer the plaintext was decrypted into, which nothing
+// else references: a value read exists once in memory, not as a []byte
+// and a copy of it (which the copy's caller would then have to wipe).
+func OpenString(aead cipher.AEAD, blob, ad []byte) (string, error) {
+	pt, err := Open(aead, blob, ad)
+	if err != nil || len(pt) == 0 {
+		return "", err
+	}
+	return unsafe.String(unsafe.SliceData(pt), len(pt)), nil
 }
 
 // Domain labels keep the associated data of different kinds of record
