@@ -30,8 +30,12 @@ import (
 // sealed in it: each GetItem still opens the value with its class key.
 
 // rowCacheBytes bounds the rows one DB keeps: 10,000 items at Expo's
-// 2,048-byte limit for a value, sealed, with their ids, fit. Past it, rows
-// are dropped in no particular order to make room.
+// 2,048-byte limit for a value, sealed, with their ids, fit. A full cache
+// takes no more rows until a commit empties it: in a store larger than
+// the cache, evicting rows to admit others would turn the cache over on
+// every read, and the heap with it (garbage, and spans left part-used by
+// the rows dropped at random: 42 MiB in use for 24 MiB of rows, measured
+// at 1,000,000 items), for no better hit rate on random reads.
 const rowCacheBytes = 24 << 20
 
 // rowOverhead is what a cached row costs beyond its bytes: the map entry
@@ -153,19 +157,12 @@ func (c *rowCache) advance(before walHeader, batch []*op) {
 	c.ver = after
 }
 
-// add keeps row in slot, making room if needed. The caller holds mu.
+// add keeps row in slot if there is room. The caller holds mu.
 func (c *rowCache) add(slot int64, row *cachedRow) {
 	c.remove(slot)
 	n := row.size()
-	if n > rowCacheBytes {
-		return
-	}
-	for s, r := range c.rows {
-		if c.bytes+n <= rowCacheBytes {
-			break
-		}
-		c.bytes -= r.size()
-		delete(c.rows, s)
+	if c.bytes+n > rowCacheBytes {
+		return // full (see rowCacheBytes)
 	}
 	c.rows[slot] = row
 	c.bytes += n
