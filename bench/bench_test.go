@@ -142,16 +142,18 @@ func TestCLIItemsOfACappedPeer(t *testing.T) {
 	}
 }
 
-// The CLI table names the floor and gives its ratio to securestore get.
+// The CLI table names the floors and gives their ratios to securestore get.
 func TestCLITableShowsTheFloor(t *testing.T) {
 	res := &Results{Cells: []Cell{{Op: OpCLIGet, Items: 10_000, Sides: []Side{
 		{Store: nameCLIFile, Latency: Summary{N: 3, P50: 3 * time.Millisecond, P99: 4 * time.Millisecond}},
 		{Store: FloorTrue, Latency: Summary{N: 3, P50: time.Millisecond, P99: 2 * time.Millisecond}},
+		{Store: FloorStart, Latency: Summary{N: 3, P50: 1500 * time.Microsecond, P99: 2 * time.Millisecond}},
 	}}}}
 	rp := &report{r: res}
 	rp.cli()
 	out := rp.b.String()
-	if !strings.Contains(out, "`/bin/true` (floor") || !strings.Contains(out, "0.33×") {
+	if !strings.Contains(out, "`/bin/true` (floor") || !strings.Contains(out, "0.33×") ||
+		!strings.Contains(out, "`securestore version` (its start") || !strings.Contains(out, "0.50×") {
 		t.Errorf("CLI table without the floor or its ratio:\n%s", out)
 	}
 }

@@ -292,10 +292,12 @@ func (h *harness) compareCLI(ctx context.Context, stores []Store, ready map[Stor
 		}
 	}
 	for len(in) >= 2 {
-		// The last side is the floor: a process that does nothing,
-		// started the same way, so that the start-up every command pays
-		// is measured in the same run.
-		sides := make([][]sideOp, len(in)+1)
+		// The last two sides are floors, started the same way, so that
+		// the start-up every command pays is measured in the same run: a
+		// process that does nothing, and securestore's own start
+		// (runtime and package initialisation, no store opened).
+		floors := []string{FloorTrue, FloorStart}
+		sides := make([][]sideOp, len(in)+len(floors))
 		for i, st := range in {
 			sides[i] = []sideOp{getFilled(st, h.cliItems(st, n))}
 		}
@@ -303,10 +305,14 @@ func (h *harness) compareCLI(ctx context.Context, stores []Store, ready map[Stor
 			_, err := runProc(ctx, nil, "", FloorTrue)
 			return err
 		})}
+		sides[len(in)+1] = []sideOp{timed(func() error {
+			_, err := runProc(ctx, nil, "", h.cfg.CLI, "version")
+			return err
+		})}
 		lat, err := interleave(ctx, h.s.CLI, sides)
 		if err != nil {
 			i := failedSide(err)
-			if i < 0 || i == len(in) || isSecurestore(in[i]) {
+			if i < 0 || i >= len(in) || isSecurestore(in[i]) {
 				return fmt.Errorf("CLI get, %d items: %w", n, err)
 			}
 			h.skip(in[i].Name(), fmt.Sprintf("CLI get at %s items", items(n)), "failed: "+err.Error())
@@ -317,7 +323,9 @@ func (h *harness) compareCLI(ctx context.Context, stores []Store, ready map[Stor
 		for i, st := range in {
 			c.Sides = append(c.Sides, Side{Store: st.Name(), Latency: lat[i][0].Summary()})
 		}
-		c.Sides = append(c.Sides, Side{Store: FloorTrue, Latency: lat[len(in)][0].Summary()})
+		for j, f := range floors {
+			c.Sides = append(c.Sides, Side{Store: f, Latency: lat[len(in)+j][0].Summary()})
+		}
 		h.record(c)
 		return nil
 	}
@@ -326,6 +334,11 @@ func (h *harness) compareCLI(ctx context.Context, stores []Store, ready map[Stor
 
 // FloorTrue is the CLI comparison's floor: a process that does nothing.
 const FloorTrue = "/bin/true"
+
+// FloorStart is the CLI comparison's second floor: `securestore version`,
+// the binary's own start (Go runtime, every package's initialisation)
+// without a store. The rest of a get is opening the store and reading.
+const FloorStart = "securestore version"
 
 // cliItems is how many items st's side reads from: n, or in a CLI-only
 // run the most a capped peer was filled to (runCLIOnly).

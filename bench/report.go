@@ -45,6 +45,8 @@ func cliDisplayName(store string) string {
 		return "`secret-tool lookup`"
 	case FloorTrue:
 		return "`/bin/true` (floor: a process that does nothing)"
+	case FloorStart:
+		return "`securestore version` (its start: runtime and package initialisation, no store)"
 	}
 	return displayName(store)
 }

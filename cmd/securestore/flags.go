@@ -6,7 +6,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/securestore-go/securestore"
 )
@@ -47,7 +46,10 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 		"act on the items of service `NAME` (default \""+securestore.DefaultService+"\")")
 	fs.StringVar(&g.group, "group", "",
 		"use the shared access group `NAME` instead of the app's own store")
-	fs.Var(&g.accessible, "accessible", accessibleUsage())
+	// The help of --accessible, a table of the classes, is built only
+	// when printed (printFlags): every command registers the global flags,
+	// and building it was 1% of a get.
+	fs.Var(&g.accessible, "accessible", accessibleUsageShort)
 	fs.StringVar(&g.protector, "protector", "",
 		"protect a new store's device key with `NAME`: \"auto\" or one that doctor lists (default $SECURESTORE_PROTECTOR, else \"auto\")")
 }
@@ -89,11 +91,18 @@ func accessibleNames() []string {
 	return names
 }
 
+// accessibleUsageShort is the usage --accessible is registered with;
+// printFlags shows accessibleUsage in its place.
+const accessibleUsageShort = "set: when the item may be read: `CLASS`"
+
+// fullUsage are the flags whose help printFlags builds when it prints
+// them, instead of the usage they are registered with.
+var fullUsage = map[string]func() string{"accessible": accessibleUsage}
+
 // accessibleUsage is the help of --accessible: the seven classes, and
 // which of them need the passcode. The CLI unlocks for one command at a
 // time, so after-first-unlock behaves as when-unlocked there: both ask.
-// Built once: every command registers the global flags twice.
-var accessibleUsage = sync.OnceValue(func() string {
+func accessibleUsage() string {
 	var b strings.Builder
 	b.WriteString("set: when the item may be read; `CLASS` is one of (default " + securestore.WhenUnlocked.Kebab() + "):")
 	for i, name := range accessibleNames() {
@@ -103,7 +112,7 @@ var accessibleUsage = sync.OnceValue(func() string {
 		"\"this device only\": an import on another device skips the item. Removing the\n" +
 		"passcode deletes the when-passcode-set-this-device-only items.")
 	return b.String()
-})
+}
 
 // accessibilityFlag is --accessible. It parses the class when the flag is
 // set, so that an unknown class is a usage error like any bad flag.

@@ -94,6 +94,11 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		if len(f.Name) == 1 {
 			dashes = "-"
 		}
+		if full, ok := fullUsage[f.Name]; ok {
+			g := *f
+			g.Usage = full()
+			f = &g
+		}
 		arg, usage := flag.UnquoteUsage(f)
 		if arg != "" {
 			arg = " " + arg

@@ -10,6 +10,7 @@ import (
 
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/cmd/internal/credential"
+	"github.com/securestore-go/securestore/internal/storage"
 )
 
 // EnvApp names the app when --app is absent. ($SECURESTORE_DIR and
@@ -97,11 +98,16 @@ func (inv *invocation) options() *securestore.Options {
 }
 
 // withStore opens the store the flags name, calls use with it and closes
-// it (credential.WithStore).
+// it (credential.WithStore). The command reads or writes a few items and
+// the process ends, so the store is opened short-lived: its reads share
+// the connection that opening it took, rather than setting up reader
+// connections and a row cache that only pay off over many reads
+// (internal/storage's shortlived.go).
 func (inv *invocation) withStore(ctx context.Context, use func(*securestore.Store) error) error {
 	if err := inv.checkDataDir(); err != nil {
 		return err
 	}
+	storage.SetShortLived()
 	return inv.explain(credential.WithStore(ctx, inv.config(), use))
 }
 
@@ -112,6 +118,7 @@ func (inv *invocation) withExistingStore(ctx context.Context, use func(*securest
 	if err := inv.checkDataDir(); err != nil {
 		return err
 	}
+	storage.SetShortLived()
 	cfg := inv.config()
 	cfg.NoCreate = true
 	return inv.asNoStore(inv.explain(credential.WithStore(ctx, cfg, use)))

@@ -122,7 +122,12 @@ func open(ctx context.Context, path string, first, noShm bool) (*DB, error) {
 	}
 	// No writer yet: the first write starts it (lazywriter.go); in the
 	// full-disk fallback none ever does, and writes report the full disk.
-	if !noShm {
+	// A short-lived process reads through the pool, and nothing it reads
+	// goes through the row cache, so none starts (shortlived.go).
+	switch {
+	case shortLived.Load():
+		d.cacheStarted.Store(true)
+	case !noShm:
 		d.readers, d.proof = newReaders(path), newMissProof(path)
 	}
 	return d, nil
