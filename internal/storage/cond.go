@@ -7,11 +7,22 @@ import (
 	"errors"
 )
 
-// A conditional write: an item write that commits only if a meta setting
-// still holds the value the writer saw, checked inside the write's own
-// transaction. The store uses it for its key generation, so that a handle
-// holding a class key that a passcode change (in another process) has
-// replaced cannot seal an item nobody can read.
+// Conditional writes: an item write that commits only if a precondition
+// holds inside the write's own transaction, checked by the writer after
+// BEGIN IMMEDIATE took the write lock, so that no other process can change
+// the answer between the check and the write. Two preconditions exist:
+//
+//   - Cond: a meta setting still holds the value the writer saw. The store
+//     uses it for its key generation, so that a handle holding a class key
+//     that a passcode change (in another process) has replaced cannot seal
+//     an item nobody can read. It fails with ErrCondFailed.
+//   - local (PutLocal, DeleteLocal): the item has no row in sync_items. A
+//     plain write of a synchronizable item must leave a tombstone for its
+//     group, which the caller writes in a transaction of its own (Update);
+//     the local write fails with ErrSynced and the caller goes there.
+//
+// A write whose precondition fails is left out of its batch (op.skip);
+// the batch's other writes commit.
 
 // Cond is a precondition of a write: the meta setting Name holds Want; an
 // absent setting reads as empty.
@@ -24,8 +35,38 @@ type Cond struct {
 // of it was written.
 var ErrCondFailed = errors.New("storage: the write's precondition no longer holds")
 
+// ErrSynced reports a local write (PutLocal, DeleteLocal) of an item that
+// has a row in sync_items; nothing of it was written.
+var ErrSynced = errors.New("storage: the item is synchronizable")
+
 // PutIf is Put, applied only if c holds inside the committing transaction.
 func (d *DB) PutIf(ctx context.Context, it *Item, c *Cond) error {
+	return d.putOp(ctx, it, c, false)
+}
+
+// PutLocal is Put of an item that is not synchronizable, applied only if,
+// inside the committing transaction, c holds (when not nil; else
+// ErrCondFailed) and the item has no row in sync_items (else ErrSynced).
+func (d *DB) PutLocal(ctx context.Context, it *Item, c *Cond) error {
+	return d.putOp(ctx, it, c, true)
+}
+
+// DeleteLocal is Delete of an item that is not synchronizable: applied
+// only if, inside the committing transaction, the item has no row in
+// sync_items (else ErrSynced, and nothing is deleted).
+func (d *DB) DeleteLocal(ctx context.Context, svc, id []byte) error {
+	slot, err := slotOf(d.path, id)
+	if err != nil {
+		return err
+	}
+	w, err := d.startedWriter(ctx)
+	if err != nil {
+		return err
+	}
+	return d.written(w.submit(ctx, &op{slot: slot, svc: svc, id: id, local: true}))
+}
+
+func (d *DB) putOp(ctx context.Context, it *Item, c *Cond, local bool) error {
 	slot, err := slotOf(d.path, it.ID)
 	if err != nil {
 		return err
@@ -34,11 +75,37 @@ func (d *DB) PutIf(ctx context.Context, it *Item, c *Cond) error {
 	if err != nil {
 		return err
 	}
-	return d.written(w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c}))
+	return d.written(w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c, local: local}))
 }
 
-// selectMeta reads one meta setting; the writer keeps it prepared.
-const selectMeta = `SELECT value FROM meta WHERE name = ?`
+// The writer keeps these prepared: one meta setting (Cond), and whether an
+// item has a sync row (local ops).
+const (
+	selectMeta   = `SELECT value FROM meta WHERE name = ?`
+	selectSynced = `SELECT 1 FROM sync_items WHERE id = ?`
+)
+
+// skipOf checks o's preconditions in the writer's open transaction: nil
+// when o applies, else the error that o's caller gets (and o is left out).
+func (w *writer) skipOf(ctx context.Context, o *op) (skip, err error) {
+	if o.cond != nil {
+		ok, err := w.holds(ctx, o.cond)
+		if err != nil || !ok {
+			return ErrCondFailed, err
+		}
+	}
+	if o.local {
+		var one int64
+		err := w.synced.QueryRowContext(ctx, o.id).Scan(intCol{"1", &one})
+		switch {
+		case err == nil:
+			return ErrSynced, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+	}
+	return nil, nil
+}
 
 // holds reports whether c holds in the writer's open transaction.
 func (w *writer) holds(ctx context.Context, c *Cond) (bool, error) {
