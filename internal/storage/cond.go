@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 )
 
@@ -78,46 +77,58 @@ func (d *DB) putOp(ctx context.Context, it *Item, c *Cond, local bool) error {
 	return d.written(w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c, local: local}))
 }
 
-// The writer keeps these prepared: one meta setting (Cond), and whether an
-// item has a sync row (local ops).
-const (
-	selectMeta   = `SELECT value FROM meta WHERE name = ?`
-	selectSynced = `SELECT 1 FROM sync_items WHERE id = ?`
-)
+// selectPreconditions answers an op's preconditions in one step, which
+// the writer keeps prepared: the meta setting ?1 (NULL when absent, and
+// when ?1 is NULL: no Cond) and whether item ?2 has a sync row (0 when ?2
+// is NULL: not a local op). One statement, not one per precondition: it
+// runs inside the commit, for every conditional op of the batch.
+const selectPreconditions = `SELECT (SELECT value FROM meta WHERE name = ?1),
+	EXISTS (SELECT 1 FROM sync_items WHERE id = ?2)`
 
 // skipOf checks o's preconditions in the writer's open transaction: nil
 // when o applies, else the error that o's caller gets (and o is left out).
 func (w *writer) skipOf(ctx context.Context, o *op) (skip, err error) {
+	if o.cond == nil && !o.local {
+		return nil, nil
+	}
+	var name, id any // NULL: that precondition is not asked
+	holds := condCol{holds: true}
 	if o.cond != nil {
-		ok, err := w.holds(ctx, o.cond)
-		if err != nil || !ok {
-			return ErrCondFailed, err
-		}
+		name, holds.want = o.cond.Name, o.cond.Want
 	}
 	if o.local {
-		var one int64
-		err := w.synced.QueryRowContext(ctx, o.id).Scan(intCol{"1", &one})
-		switch {
-		case err == nil:
-			return ErrSynced, nil
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, err
-		}
+		id = o.id
+	}
+	var synced int64
+	if err := w.check.QueryRowContext(ctx, name, id).Scan(&holds, intCol{"synced", &synced}); err != nil {
+		return nil, err
+	}
+	switch {
+	case !holds.holds:
+		return ErrCondFailed, nil
+	case synced != 0:
+		return ErrSynced, nil
 	}
 	return nil, nil
 }
 
-// holds reports whether c holds in the writer's open transaction.
-func (w *writer) holds(ctx context.Context, c *Cond) (bool, error) {
-	var v []byte
-	err := w.meta.QueryRowContext(ctx, c.Name).Scan(blobCol{"value", &v})
-	if errors.Is(err, sql.ErrNoRows) {
-		return len(c.Want) == 0, nil
+// condCol scans a meta value and compares it with want, without copying
+// it: NULL (absent) holds when want is empty, as in Tx.Holds.
+type condCol struct {
+	want  []byte
+	holds bool
+}
+
+func (c *condCol) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		c.holds = len(c.want) == 0
+	case []byte:
+		c.holds = bytes.Equal(v, c.want)
+	default:
+		return wrongType("meta.value", "a blob", v)
 	}
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(v, c.Want), nil
+	return nil
 }
 
 // Holds reports whether c holds in t, for writers that use a Tx (import).

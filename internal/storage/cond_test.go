@@ -191,3 +191,49 @@ func TestLocalWritesInOneBatch(t *testing.T) {
 	d.stopCache()
 	check() // through SQLite
 }
+
+// TestCondInWriter: the writer's one-statement check of a Cond, alone and
+// together with the sync-row check.
+func TestCondInWriter(t *testing.T) {
+	d, _ := openTemp(t)
+	if err := d.Update(ctx, func(tx *Tx) error { return tx.SetMeta("generation", []byte{2}) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		want  []byte
+		local bool
+		err   error
+	}{
+		{[]byte{2}, false, nil},
+		{[]byte{2}, true, nil},
+		{[]byte{1}, false, ErrCondFailed},
+		{[]byte{1}, true, ErrCondFailed},
+		{nil, false, ErrCondFailed}, // present: does not read as empty
+		{[]byte{2, 0}, true, ErrCondFailed},
+	} {
+		it := changed(1)
+		it.Value = append([]byte("value"), c.want...)
+		put := d.PutIf
+		if c.local {
+			put = d.PutLocal
+		}
+		err := put(ctx, it, &Cond{Name: "generation", Want: c.want})
+		if !errors.Is(err, c.err) || (c.err == nil && err != nil) {
+			t.Fatalf("Cond want %x (local %v): %v, want %v", c.want, c.local, err, c.err)
+		}
+		if c.err == nil {
+			wantValue(t, d, 1, it.Value)
+		} else {
+			wantValue(t, d, 1, append([]byte("value"), 2))
+		}
+	}
+	// An item with a sync row and a failing Cond: ErrCondFailed, checked first.
+	markSynced(t, d, 1)
+	if err := d.PutLocal(ctx, changed(1), &Cond{Name: "generation", Want: []byte{2}}); !errors.Is(err, ErrSynced) {
+		t.Fatalf("PutLocal of a synchronizable item with a holding Cond: %v, want ErrSynced", err)
+	}
+	if err := d.PutLocal(ctx, changed(1), &Cond{Name: "generation", Want: []byte{3}}); !errors.Is(err, ErrCondFailed) {
+		t.Fatalf("PutLocal of a synchronizable item with a failing Cond: %v, want ErrCondFailed", err)
+	}
+	wantValue(t, d, 1, append([]byte("value"), 2))
+}

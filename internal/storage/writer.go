@@ -40,7 +40,7 @@ type writer struct {
 	// Tx.StmtContext preparing it again, which cost every commit two
 	// prepares.
 	begin, commitTx, rollback *sql.Stmt
-	upsert, del, meta, synced *sql.Stmt
+	upsert, del, check        *sql.Stmt
 	ops                       chan *op
 	exited                    chan error
 
@@ -89,8 +89,7 @@ func startWriter(ctx context.Context, path string, db *sql.DB, cache *atomic.Poi
 		{&w.rollback, `ROLLBACK`},
 		{&w.upsert, upsertItem},
 		{&w.del, deleteItem},
-		{&w.meta, selectMeta},
-		{&w.synced, selectSynced},
+		{&w.check, selectPreconditions},
 	} {
 		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
 			w.closeConn()
@@ -282,7 +281,7 @@ func (w *writer) stop() error {
 }
 
 func (w *writer) closeConn() error {
-	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del, w.meta, w.synced} {
+	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del, w.check} {
 		if s != nil {
 			s.Close()
 		}
