@@ -50,26 +50,33 @@ func syncedByOther(t *testing.T, a, b *Store, key string) {
 }
 
 func TestPlainSetRacingSynchronizable(t *testing.T) {
-	a, b, r := openTwoHandles(t)
-	if err := a.SetItem(bg, "k", "local", nil); err != nil {
-		t.Fatal(err)
-	}
-	syncedByOther(t, a, b, "k")
-	if err := a.SetItem(bg, "k", "mine", nil); err != nil {
-		t.Fatal(err)
-	}
-	// The item is a's, local; the group gets a tombstone for it.
-	st, err := r.State(bg, DefaultService, "k")
-	if err != nil || !st.Deleted || !st.Pending {
-		t.Fatalf("sync state after a plain write over an item made synchronizable by another handle: %+v, %v; want a pending tombstone", st, err)
-	}
-	for _, s := range []*Store{a, b} {
-		if v, err := s.GetItem(bg, "k", nil); err != nil || v != "mine" {
-			t.Fatalf("GetItem = %q, %v; want mine", v, err)
-		}
-	}
-	if n := a.own.syncReads.Load(); n != 0 {
-		t.Fatalf("%d reads of the sync state outside the write's commit, want none", n)
+	// WhenUnlocked writes with the generation's condition as well (a
+	// passcode protects it once set); Always with the sync-row one alone.
+	for _, class := range []Accessibility{WhenUnlocked, Always} {
+		t.Run(class.String(), func(t *testing.T) {
+			a, b, r := openTwoHandles(t)
+			opts := &Options{KeychainAccessible: class}
+			if err := a.SetItem(bg, "k", "local", opts); err != nil {
+				t.Fatal(err)
+			}
+			syncedByOther(t, a, b, "k")
+			if err := a.SetItem(bg, "k", "mine", opts); err != nil {
+				t.Fatal(err)
+			}
+			// The item is a's, local; the group gets a tombstone for it.
+			st, err := r.State(bg, DefaultService, "k")
+			if err != nil || !st.Deleted || !st.Pending {
+				t.Fatalf("sync state after a plain write over an item made synchronizable by another handle: %+v, %v; want a pending tombstone", st, err)
+			}
+			for _, s := range []*Store{a, b} {
+				if v, err := s.GetItem(bg, "k", nil); err != nil || v != "mine" {
+					t.Fatalf("GetItem = %q, %v; want mine", v, err)
+				}
+			}
+			if n := a.own.syncReads.Load(); n != 0 {
+				t.Fatalf("%d reads of the sync state outside the write's commit, want none", n)
+			}
+		})
 	}
 }
 
@@ -91,13 +98,14 @@ func TestPlainDeleteRacingSynchronizable(t *testing.T) {
 }
 
 // TestPlainWritesReadNoSyncState: plain writes of items that were never
-// synchronizable, of every class that can be, make no read of their own
-// before the write, and stay out of sync_items.
+// synchronizable, of every class (those a passcode protects write with
+// the generation's condition too), make no read of their own before the
+// write, and stay out of sync_items.
 func TestPlainWritesReadNoSyncState(t *testing.T) {
 	a, _, r := openTwoHandles(t)
 	for c := Accessibility(0); c < numClasses; c++ {
-		if c.needsPasscode() {
-			continue // needs a passcode set; the condition is the same
+		if c == WhenPasscodeSetThisDeviceOnly {
+			continue // exists only while a passcode is set
 		}
 		opts := &Options{KeychainAccessible: c}
 		if err := a.SetItem(bg, "k", "v1", opts); err != nil {
