@@ -187,6 +187,8 @@ func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) e
 		if opts.Synchronizable {
 			return itemErr("set", it, fmt.Errorf("%w: an item that requires authentication cannot be synchronizable", ErrInvalidOption))
 		}
+		// A read of its own, before the write: this path is rare, and
+		// its write (auth.go) does not check for a sync row.
 		if synced, err := it.v.isSynced(ctx, it.service, it.key); err != nil {
 			return itemErr("set", it, err)
 		} else if synced {
@@ -200,13 +202,13 @@ func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) e
 		}
 		return itemErr("set", it, it.v.setSynced(ctx, it.service, it.key, class, value, true))
 	}
-	if synced, err := it.v.isSynced(ctx, it.service, it.key); err != nil {
-		return itemErr("set", it, err)
-	} else if synced {
-		// A plain write takes a synchronizable item out of its group.
-		return itemErr("set", it, it.v.setSynced(ctx, it.service, it.key, class, value, false))
+	err = it.v.set(ctx, it.service, it.key, class, value)
+	if errors.Is(err, errSynced) {
+		// The item is synchronizable (set checked it inside its commit): a
+		// plain write takes it out of its group, with a tombstone.
+		err = it.v.setSynced(ctx, it.service, it.key, class, value, false)
 	}
-	return itemErr("set", it, it.v.set(ctx, it.service, it.key, class, value))
+	return itemErr("set", it, err)
 }
 
 // GetItem returns the value stored under key, or an error wrapping
@@ -232,12 +234,12 @@ func (s *Store) DeleteItem(ctx context.Context, key string, opts *Options) error
 		return err
 	}
 	defer done()
-	if synced, err := it.v.isSynced(ctx, it.service, it.key); err != nil {
-		return itemErr("delete", it, err)
-	} else if synced {
-		return itemErr("delete", it, it.v.deleteSynced(ctx, it.service, it.key))
+	err = it.v.delete(ctx, it.service, it.key)
+	if errors.Is(err, errSynced) {
+		// The item is synchronizable: its group gets a tombstone.
+		err = it.v.deleteSynced(ctx, it.service, it.key)
 	}
-	return itemErr("delete", it, it.v.delete(ctx, it.service, it.key))
+	return itemErr("delete", it, err)
 }
 
 // HasItem reports whether an item is stored under key. It never decrypts

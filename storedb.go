@@ -53,6 +53,11 @@ type storeDB struct {
 	synced syncSignal // wakes the sync group after a synchronizable change (storedb_sync.go)
 
 	agent *agentLink // the agent holding the passcode classes, or nil (storedb_agent.go)
+
+	// For tests: reads of sync_items outside the writer (isSynced), and a
+	// function set and delete call just before they queue their write.
+	syncReads          atomic.Int64
+	beforeWriteForTest func()
 }
 
 // describe names the store for messages: app "NAME" or access group "NAME".
@@ -127,6 +132,10 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 	}
 }
 
+// set writes a local item. If the item is synchronizable, which set
+// checks inside the write's own commit, nothing is written and set fails
+// with errSynced: the caller writes it through setSynced, which
+// leaves a tombstone for its group.
 func (v *storeDB) set(ctx context.Context, service, key string, class Accessibility, value string) error {
 	v.writeMu.RLock()
 	defer v.writeMu.RUnlock()
@@ -146,12 +155,13 @@ func (v *storeDB) set(ctx context.Context, service, key string, class Accessibil
 		it := v.item(service, key, class, aead, []byte(value))
 		record.ZeroAEAD(aead)
 		cs.release()
+		v.beforeWrite()
 		if !class.needsPasscode() {
-			return storageErr(v.db.Put(ctx, it))
+			return storageErr(v.db.PutLocal(ctx, it, nil))
 		}
 		// Sealed under a key of cs's generation: commit only while that
 		// generation is current (storedb_generation.go).
-		err = v.db.PutIf(ctx, it, generationCond(cs.generation))
+		err = v.db.PutLocal(ctx, it, generationCond(cs.generation))
 		if !errors.Is(err, storage.ErrCondFailed) {
 			return storageErr(err)
 		}
@@ -177,11 +187,15 @@ func (v *storeDB) item(service, key string, class Accessibility, aead cipher.AEA
 	}
 }
 
+// delete deletes a local item; a synchronizable one is left as it is,
+// and delete fails with errSynced (the caller deletes it through
+// deleteSynced).
 func (v *storeDB) delete(ctx context.Context, service, key string) error {
 	if err := v.advanceEpoch(ctx); err != nil {
 		return err
 	}
-	return storageErr(v.db.Delete(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key)))
+	v.beforeWrite()
+	return storageErr(v.db.DeleteLocal(ctx, v.meta.ServiceTag(service), v.meta.ItemID(service, key)))
 }
 
 func (v *storeDB) has(ctx context.Context, service, key string) (bool, error) {

@@ -63,7 +63,8 @@ func (v *storeDB) agentSet(ctx context.Context, service, key string, class Acces
 	if err != nil {
 		return err
 	}
-	err = v.db.PutIf(ctx, it, generationCond(gen))
+	v.beforeWrite()
+	err = v.db.PutLocal(ctx, it, generationCond(gen)) // errSynced: as in set
 	if errors.Is(err, storage.ErrCondFailed) {
 		if g, gerr := v.currentGeneration(ctx); gerr == nil {
 			v.agentDropStale(ctx, g)

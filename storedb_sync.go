@@ -46,10 +46,17 @@ func tickTx(tx *storage.Tx, seen uint64) (uint64, error) {
 	return c, writeClockTx(tx, c)
 }
 
-// isSynced reports whether the item (service, key) has a sync row, so that
-// a plain write or delete of it goes through the sync path and leaves a
-// tombstone for its group.
+// errSynced is what a plain write (set, delete) fails with, writing
+// nothing, when its commit finds the item synchronizable: the caller then
+// writes through setSynced or deleteSynced, which leave a tombstone.
+var errSynced = storage.ErrSynced
+
+// isSynced reports whether the item (service, key) has a sync row, read
+// in a transaction of its own. Plain writes do not need it: set and
+// delete check it inside their commit (errSynced). It is for the
+// rare writes that refuse a synchronizable item (requireAuthentication).
 func (v *storeDB) isSynced(ctx context.Context, service, key string) (bool, error) {
+	v.syncReads.Add(1)
 	ok, err := v.db.IsSynchronizable(ctx, v.meta.ItemID(service, key))
 	return ok, storageErr(err)
 }
@@ -160,6 +167,11 @@ func (v *storeDB) deleteSynced(ctx context.Context, service, key string) error {
 	defer v.synced.notify()
 	return storageErr(v.db.Update(ctx, func(tx *storage.Tx) error {
 		row, err := tx.SyncRow(id)
+		if errors.Is(err, storage.ErrNotFound) {
+			// Made local again since the caller found it synchronizable
+			// (another process's plain write): a plain delete.
+			return tx.DeleteItem(svc, id)
+		}
 		if err != nil {
 			return err
 		}
@@ -171,6 +183,14 @@ func (v *storeDB) deleteSynced(ctx context.Context, service, key string) error {
 		}
 		return v.localChangeTx(tx, &row, v.meta.SealName(id, service, key), true)
 	}))
+}
+
+// beforeWrite runs the test hook between a plain write's sealing and its
+// commit, where another process could make the item synchronizable.
+func (v *storeDB) beforeWrite() {
+	if v.beforeWriteForTest != nil {
+		v.beforeWriteForTest()
+	}
 }
 
 // syncSignal tells a sync group running in this process that a

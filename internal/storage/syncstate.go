@@ -115,9 +115,10 @@ func (t *Tx) DeleteItem(svc, id []byte) error {
 	return classify(t.path, err)
 }
 
-// IsSynchronizable reports whether item id has a sync row: the check a
-// plain write makes before it replaces or deletes an item, so that a
-// synchronizable item leaves its group through a tombstone.
+// IsSynchronizable reports whether item id has a sync row, in a read
+// transaction of its own. A plain write does not need it: PutLocal and
+// DeleteLocal check it inside their commit (cond.go), where no other
+// process can change the answer before the write.
 func (d *DB) IsSynchronizable(ctx context.Context, id []byte) (bool, error) {
 	var one int
 	err := d.sql.QueryRowContext(ctx, `SELECT 1 FROM sync_items WHERE id = ?`, id).Scan(&one)

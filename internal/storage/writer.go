@@ -16,14 +16,15 @@ const maxBatch = 1024
 // op is one queued write: a put when put is non-nil, else a delete of
 // (svc, id).
 type op struct {
-	ctx  context.Context
-	put  *Item
-	slot int64
-	svc  []byte
-	id   []byte
-	cond *Cond // if set, the op applies only if it holds (cond.go)
-	skip error // why the op was left out of its batch's commit
-	done chan error
+	ctx   context.Context
+	put   *Item
+	slot  int64
+	svc   []byte
+	id    []byte
+	cond  *Cond // if set, the op applies only if it holds (cond.go)
+	local bool  // the op applies only if the item has no sync row (cond.go)
+	skip  error // why the op was left out of its batch's commit
+	done  chan error
 }
 
 // writer is the single goroutine that commits a DB's item writes. Writers
@@ -39,7 +40,7 @@ type writer struct {
 	// Tx.StmtContext preparing it again, which cost every commit two
 	// prepares.
 	begin, commitTx, rollback *sql.Stmt
-	upsert, del, meta         *sql.Stmt
+	upsert, del, check        *sql.Stmt
 	ops                       chan *op
 	exited                    chan error
 
@@ -91,7 +92,7 @@ func startWriter(ctx context.Context, path string, db *sql.DB, cache *atomic.Poi
 		{&w.rollback, `ROLLBACK`},
 		{&w.upsert, upsertItem},
 		{&w.del, deleteItem},
-		{&w.meta, selectMeta},
+		{&w.check, selectPreconditions},
 	} {
 		if *s.stmt, err = conn.PrepareContext(ctx, s.query); err != nil {
 			w.closeConn()
@@ -204,17 +205,14 @@ func (w *writer) apply(batch []*op) error {
 		before, known = c.header() // the write lock is held: no commit can change it now
 	}
 	for _, o := range batch {
-		var err error
-		if o.cond != nil {
-			ok, err := w.holds(ctx, o.cond)
-			if err != nil {
-				w.abort()
-				return classify(w.path, err)
-			}
-			if !ok {
-				o.skip = ErrCondFailed
-				continue
-			}
+		skip, err := w.skipOf(ctx, o)
+		if err != nil {
+			w.abort()
+			return classify(w.path, err)
+		}
+		if skip != nil {
+			o.skip = skip // advance (rowcache.go) leaves it out too
+			continue
 		}
 		if o.put != nil {
 			it := o.put
@@ -289,7 +287,7 @@ func (w *writer) stop() error {
 }
 
 func (w *writer) closeConn() error {
-	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del, w.meta} {
+	for _, s := range []*sql.Stmt{w.begin, w.commitTx, w.rollback, w.upsert, w.del, w.check} {
 		if s != nil {
 			s.Close()
 		}
