@@ -28,11 +28,3 @@ type walHeader [12]uint32
 
 // walChange is the word of the change counter, iChange.
 const walChange = 2
-
-// walHeaderInit is the byte offset of isInit in a header copy; zero means
-// the wal-index has not been built yet.
-const walHeaderInit = 12
-
-// shmHeaderBytes is how much of the -shm file the header needs: both
-// copies.
-const shmHeaderBytes = 2 * 48

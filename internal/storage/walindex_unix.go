@@ -10,6 +10,14 @@ import (
 	"unsafe"
 )
 
+// walHeaderInit is the byte offset of isInit in a header copy; zero means
+// the wal-index has not been built yet.
+const walHeaderInit = 12
+
+// shmHeaderBytes is how much of the -shm file the header needs: both
+// copies.
+const shmHeaderBytes = 2 * 48
+
 // shmMap is this process's read-only mapping of a database's -shm file,
 // for its header (walindex.go).
 //
