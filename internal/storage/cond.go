@@ -40,41 +40,21 @@ var ErrSynced = errors.New("storage: the item is synchronizable")
 
 // PutIf is Put, applied only if c holds inside the committing transaction.
 func (d *DB) PutIf(ctx context.Context, it *Item, c *Cond) error {
-	return d.putOp(ctx, it, c, false)
+	return d.write(ctx, &op{put: it, svc: it.Svc, id: it.ID, cond: c})
 }
 
 // PutLocal is Put of an item that is not synchronizable, applied only if,
 // inside the committing transaction, c holds (when not nil; else
 // ErrCondFailed) and the item has no row in sync_items (else ErrSynced).
 func (d *DB) PutLocal(ctx context.Context, it *Item, c *Cond) error {
-	return d.putOp(ctx, it, c, true)
+	return d.write(ctx, &op{put: it, svc: it.Svc, id: it.ID, cond: c, local: true})
 }
 
 // DeleteLocal is Delete of an item that is not synchronizable: applied
 // only if, inside the committing transaction, the item has no row in
 // sync_items (else ErrSynced, and nothing is deleted).
 func (d *DB) DeleteLocal(ctx context.Context, svc, id []byte) error {
-	slot, err := slotOf(d.path, id)
-	if err != nil {
-		return err
-	}
-	w, err := d.startedWriter(ctx)
-	if err != nil {
-		return err
-	}
-	return d.written(w.submit(ctx, &op{slot: slot, svc: svc, id: id, local: true}))
-}
-
-func (d *DB) putOp(ctx context.Context, it *Item, c *Cond, local bool) error {
-	slot, err := slotOf(d.path, it.ID)
-	if err != nil {
-		return err
-	}
-	w, err := d.startedWriter(ctx)
-	if err != nil {
-		return err
-	}
-	return d.written(w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID, cond: c, local: local}))
+	return d.write(ctx, &op{svc: svc, id: id, local: true})
 }
 
 // selectPreconditions answers an op's preconditions in one step, which

@@ -3,10 +3,8 @@
 package storage
 
 import (
-	"bufio"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -33,29 +31,14 @@ func TestEmptiedWhileAnotherCreates(t *testing.T) {
 		t.Fatalf("no other process: %v, want ErrCorrupt", err)
 	}
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEmptiedWhileAnotherCreates$")
-	cmd.Env = append(os.Environ(), "SECURESTORE_TEST_HOLD_DMS="+path)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer stdin.Close()
-	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "holding\n" {
+	_, stdout, stop := child(t, "TestEmptiedWhileAnotherCreates", "SECURESTORE_TEST_HOLD_DMS="+path)
+	if line, err := stdout.ReadString('\n'); err != nil || line != "holding\n" {
 		t.Fatalf("the holder said %q, %v", line, err)
 	}
 	if err := checkEmptied(path); err != nil {
 		t.Fatalf("while another process has it open: %v, want nil", err)
 	}
-	stdin.Close() // the holder exits, and its lock goes with it
-	if err := cmd.Wait(); err != nil {
+	if err := stop(); err != nil { // the holder exits, and its lock goes with it
 		t.Fatal(err)
 	}
 	if err := checkEmptied(path); !errors.Is(err, ErrCorrupt) {

@@ -208,29 +208,28 @@ func (d *DB) Walk(ctx context.Context, fn func(*Named) error) error {
 // Put stores it, replacing any item with the same id. It returns once the
 // change is durable.
 func (d *DB) Put(ctx context.Context, it *Item) error {
-	slot, err := slotOf(d.path, it.ID)
-	if err != nil {
-		return err
-	}
-	w, err := d.startedWriter(ctx)
-	if err != nil {
-		return err
-	}
-	return d.written(w.submit(ctx, &op{put: it, slot: slot, svc: it.Svc, id: it.ID}))
+	return d.write(ctx, &op{put: it, svc: it.Svc, id: it.ID})
 }
 
 // Delete removes the item (svc, id), if any. It returns once the change is
 // durable.
 func (d *DB) Delete(ctx context.Context, svc, id []byte) error {
-	slot, err := slotOf(d.path, id)
+	return d.write(ctx, &op{svc: svc, id: id})
+}
+
+// write queues o for the writer, starting it if this is the DB's first
+// write, and waits for its commit.
+func (d *DB) write(ctx context.Context, o *op) error {
+	slot, err := slotOf(d.path, o.id)
 	if err != nil {
 		return err
 	}
+	o.slot = slot
 	w, err := d.startedWriter(ctx)
 	if err != nil {
 		return err
 	}
-	return d.written(w.submit(ctx, &op{slot: slot, svc: svc, id: id}))
+	return d.written(w.submit(ctx, o))
 }
 
 // written passes on a write's outcome; after the first write that

@@ -111,14 +111,24 @@ func TestMissProofKeptListStillCatchesMissedRows(t *testing.T) {
 }
 
 // Reads racing Close either finish or fail with ErrClosed; none hangs,
-// and every read after Close fails with ErrClosed.
+// none reads the row cache's mapping of the -shm after Close unmapped it
+// (a crash), and every read after Close fails with ErrClosed.
 func TestReadersClose(t *testing.T) {
+	for range 10 {
+		readersClose(t)
+	}
+}
+
+func readersClose(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "test.db")
 	d, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	putAll(t, d, 0, 5)
+	for i := range 5 {
+		getProven(d, i) // into the row cache
+	}
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

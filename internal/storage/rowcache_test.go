@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
-	"sync"
 	"testing"
 )
 
@@ -40,6 +38,17 @@ func withValue(i int, v string) *Item {
 	return it
 }
 
+// openAgain opens a second DB on path, as another process would.
+func openAgain(t *testing.T, path string) *DB {
+	t.Helper()
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
 func needCache(t *testing.T) {
 	t.Helper()
 	if runtime.GOOS == "windows" {
@@ -67,11 +76,7 @@ func TestRowCacheHitWhileUnchanged(t *testing.T) {
 func TestRowCacheSeesAnotherConnectionsCommit(t *testing.T) {
 	needCache(t)
 	d, path := openTemp(t)
-	other, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openAgain(t, path)
 	putAll(t, d, 0, 3)
 	for round := range 20 {
 		valueOf(t, d, 1)
@@ -104,23 +109,7 @@ func TestRowCacheSeesAnotherProcessCommit(t *testing.T) {
 	}
 	d, path := openTemp(t)
 	putAll(t, d, 0, 3)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRowCacheSeesAnotherProcessCommit$")
-	cmd.Env = append(os.Environ(), "SECURESTORE_TEST_CACHE_WRITER="+path)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Wait()
-	defer stdin.Close()
-	replies := bufio.NewReader(stdout)
+	stdin, replies, _ := child(t, "TestRowCacheSeesAnotherProcessCommit", "SECURESTORE_TEST_CACHE_WRITER="+path)
 	for round := range 20 {
 		valueOf(t, d, 1)
 		valueOf(t, d, 1)
@@ -189,11 +178,7 @@ func TestRowCacheCarriedOverOwnCommit(t *testing.T) {
 func TestRowCacheNotCarriedOverAnotherCommit(t *testing.T) {
 	needCache(t)
 	d, path := openTemp(t)
-	other, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openAgain(t, path)
 	putAll(t, d, 0, 3)
 	valueOf(t, d, 1) // cached, with its first value
 	w := d.writer.Load()
@@ -219,11 +204,7 @@ func TestRowCacheNotCarriedOverAnotherCommit(t *testing.T) {
 func TestRowCachePutRefusedAfterACommit(t *testing.T) {
 	needCache(t)
 	d, path := openTemp(t)
-	other, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openAgain(t, path)
 	putAll(t, d, 0, 3)
 	valueOf(t, d, 0) // starts the cache
 	c := d.cache.Load()
@@ -271,38 +252,5 @@ func TestRowCacheBounded(t *testing.T) {
 	}
 	if total != c.bytes || c.bytes > rowCacheBytes || len(c.rows) == 0 {
 		t.Fatalf("%d rows of %d bytes (accounted %d), bound %d", len(c.rows), total, c.bytes, rowCacheBytes)
-	}
-}
-
-// Reads of cached rows racing Close end or fail with ErrClosed, and none
-// reads the header's mapping after Close has unmapped it (a crash).
-func TestRowCacheClose(t *testing.T) {
-	needCache(t)
-	for range 20 {
-		d, _ := openTemp(t)
-		putAll(t, d, 0, 5)
-		for i := range 5 {
-			valueOf(t, d, i)
-		}
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Go(func() {
-				for i := range 500 {
-					it := item((g + i) % 5)
-					if _, _, err := d.Get(ctx, it.Svc, it.ID); err != nil && !errors.Is(err, ErrClosed) {
-						t.Errorf("read during Close: %v", err)
-						return
-					}
-				}
-			})
-		}
-		if err := d.Close(); err != nil {
-			t.Fatal(err)
-		}
-		wg.Wait()
-		it := item(1)
-		if _, _, err := d.Get(ctx, it.Svc, it.ID); !errors.Is(err, ErrClosed) {
-			t.Fatalf("Get after Close: %v, want ErrClosed", err)
-		}
 	}
 }
