@@ -86,7 +86,7 @@ func (d *DB) Get(ctx context.Context, svc, id []byte) (class uint8, value []byte
 	}
 	before, ok := c.header()
 	class, value, err = d.readers.get(ctx, svc, id, slot)
-	if err == nil && ok {
+	if err == nil && ok && c.room(before, len(id)+len(svc)+len(value)) {
 		c.put(slot, before, &cachedRow{id: bytes.Clone(id), svc: bytes.Clone(svc), class: class, value: value})
 	}
 	return class, value, err

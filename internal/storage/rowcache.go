@@ -100,6 +100,15 @@ func (c *rowCache) get(slot int64) (*cachedRow, bool) {
 	return r, ok
 }
 
+// room reports whether a row of n bytes read under before could be kept:
+// a full cache of that header takes none (see rowCacheBytes), and its
+// reader need not build the row.
+func (c *rowCache) room(before walHeader, n int) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return before != c.ver || c.bytes+n+rowOverhead <= rowCacheBytes
+}
+
 // put keeps row, read from slot by a read transaction that began after
 // before was read. The header is read again under the lock: if it still
 // reads before, no commit came between the transaction and now, and the
