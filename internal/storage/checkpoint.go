@@ -62,9 +62,17 @@ const (
 	// walMinBytes is the smallest limit, for a nearly full volume or where
 	// the free space is not known: 64 pages of 4 KiB.
 	walMinBytes = 256 << 10
-	// walMaxBytes is the largest: 512 pages, under SQLite's own automatic
-	// checkpoint at 1000 (which would run inside a commit).
-	walMaxBytes = 2 << 20
+	// walMaxBytes is the largest: 2,048 pages. At 512 pages (2 MiB, under
+	// SQLite's own automatic checkpoint at 1,000) 64 writers reached
+	// twice the limit about every 500 writes, and the writer spent a
+	// fifth of its CPU copying the rest of the WAL between batches; at 8
+	// MiB overwrites of the same pages coalesce in the log, the writer
+	// copies a quarter as often, and 64 writers commit 25% more per
+	// second (16 MiB gained nothing more; docs/BENCHMARKS.md). The
+	// writer's connection has SQLite's automatic checkpoint off; the
+	// other connections commit rarely (Update), and one of them that
+	// finds the WAL over 1,000 pages checkpoints inside its own commit.
+	walMaxBytes = 8 << 20
 	// walFreeShare: the limit is at most the free space divided by this.
 	walFreeShare = 16
 )

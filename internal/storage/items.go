@@ -206,7 +206,9 @@ func (d *DB) Walk(ctx context.Context, fn func(*Named) error) error {
 }
 
 // Put stores it, replacing any item with the same id. It returns once the
-// change is durable.
+// change is durable. The caller hands it over: the row cache may keep its
+// slices (rowcache.go), so they must not be modified after the call. The
+// same holds for PutIf and PutLocal.
 func (d *DB) Put(ctx context.Context, it *Item) error {
 	return d.write(ctx, &op{put: it, svc: it.Svc, id: it.ID})
 }
