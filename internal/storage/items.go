@@ -40,14 +40,26 @@ func slotOf(path string, id []byte) (int64, error) {
 }
 
 // upsertItem stores an item in its slot, replacing the item with the same
-// id; the WHERE leaves another item in the slot untouched (no row changed,
-// which the caller reports).
-const upsertItem = `INSERT INTO items (slot, id, svc, class, name, value) VALUES (?, ?, ?, ?, ?, ?)
+// id; the ON CONFLICT's WHERE leaves another item in the slot untouched.
+// It applies only if the write's preconditions (cond.go) hold, checked in
+// the same statement, so that the common write is one statement: ?7 and
+// ?8 a Cond's meta name and wanted value (?7 NULL: no Cond; an absent
+// setting reads as empty), ?9 the id of a local write, which needs the
+// item to have no sync row (NULL: not asked). No row changed means a
+// precondition failed or another item's row holds the slot; the writer
+// then asks which (skipOf).
+const upsertItem = `INSERT INTO items (slot, id, svc, class, name, value)
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6
+	WHERE (?7 IS NULL OR coalesce((SELECT value FROM meta WHERE name = ?7), x'') = coalesce(?8, x''))
+		AND (?9 IS NULL OR NOT EXISTS (SELECT 1 FROM sync_items WHERE id = ?9))
 	ON CONFLICT (slot) DO UPDATE SET class = excluded.class, name = excluded.name, value = excluded.value
 	WHERE items.id = excluded.id AND items.svc = excluded.svc`
 
-// deleteItem removes the item, only if the row in its slot is it.
-const deleteItem = `DELETE FROM items WHERE slot = ? AND id = ? AND svc = ?`
+// deleteItem removes the item, only if the row in its slot is it and the
+// preconditions hold (?4 to ?6 as ?7 to ?9 of upsertItem).
+const deleteItem = `DELETE FROM items WHERE slot = ?1 AND id = ?2 AND svc = ?3
+	AND (?4 IS NULL OR coalesce((SELECT value FROM meta WHERE name = ?4), x'') = coalesce(?5, x''))
+	AND (?6 IS NULL OR NOT EXISTS (SELECT 1 FROM sync_items WHERE id = ?6))`
 
 const selectItem = `SELECT id, svc, class, value FROM items WHERE slot = ?`
 

@@ -111,7 +111,7 @@ func (t *Tx) DeleteItem(svc, id []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(t.ctx, deleteItem, slot, id, svc)
+	_, err = t.tx.ExecContext(t.ctx, deleteItem, slot, id, svc, nil, nil, nil)
 	return classify(t.path, err)
 }
 

@@ -120,7 +120,7 @@ func (t *Tx) PutItem(it *Item) error {
 			return classify(t.path, err)
 		}
 	}
-	res, err := t.upsert.ExecContext(t.ctx, slot, it.ID, it.Svc, it.Class, it.Name, it.Value)
+	res, err := t.upsert.ExecContext(t.ctx, slot, it.ID, it.Svc, it.Class, it.Name, it.Value, nil, nil, nil) // no preconditions: the Tx is the caller's
 	n, err := rowsAffected(res, err)
 	if err != nil {
 		return classify(t.path, err)

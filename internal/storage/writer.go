@@ -205,26 +205,7 @@ func (w *writer) apply(batch []*op) error {
 		before, known = c.header() // the write lock is held: no commit can change it now
 	}
 	for _, o := range batch {
-		skip, err := w.skipOf(ctx, o)
-		if err != nil {
-			w.abort()
-			return classify(w.path, err)
-		}
-		if skip != nil {
-			o.skip = skip // advance (rowcache.go) leaves it out too
-			continue
-		}
-		if o.put != nil {
-			it := o.put
-			var res sql.Result
-			res, err = w.upsert.ExecContext(ctx, o.slot, it.ID, it.Svc, it.Class, it.Name, it.Value)
-			if n, rerr := rowsAffected(res, err); rerr == nil && n == 0 {
-				err = slotTaken(w.path)
-			}
-		} else {
-			_, err = w.del.ExecContext(ctx, o.slot, o.id, o.svc)
-		}
-		if err != nil {
+		if err := w.write(ctx, o); err != nil {
 			w.abort()
 			return classify(w.path, err)
 		}
@@ -242,6 +223,43 @@ func (w *writer) apply(batch []*op) error {
 	}
 	if known {
 		c.advance(before, batch)
+	}
+	return nil
+}
+
+// write runs o in the open transaction: one statement, which checks o's
+// preconditions as it writes (items.go). When it changes no row, skipOf
+// tells why: a precondition failed (o is skipped, and its caller told
+// why), or, for a put, another item's row holds the slot (damage: the
+// batch fails). A delete that finds nothing to delete has succeeded.
+func (w *writer) write(ctx context.Context, o *op) error {
+	var name, want, local any // NULL: that precondition is not asked
+	if o.cond != nil {
+		name, want = o.cond.Name, o.cond.Want
+	}
+	if o.local {
+		local = o.id
+	}
+	var res sql.Result
+	var err error
+	if it := o.put; it != nil {
+		res, err = w.upsert.ExecContext(ctx, o.slot, it.ID, it.Svc, it.Class, it.Name, it.Value, name, want, local)
+	} else {
+		res, err = w.del.ExecContext(ctx, o.slot, o.id, o.svc, name, want, local)
+	}
+	n, err := rowsAffected(res, err)
+	if err != nil || n > 0 || (o.cond == nil && !o.local && o.put == nil) {
+		return err
+	}
+	skip, err := w.skipOf(ctx, o)
+	switch {
+	case err != nil:
+		return err
+	case skip != nil:
+		o.skip = skip // advance (rowcache.go) leaves it out too
+		return nil
+	case o.put != nil:
+		return slotTaken(w.path)
 	}
 	return nil
 }
