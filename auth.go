@@ -55,6 +55,10 @@ func checkAuthOptions(opts *Options) error {
 	return nil
 }
 
+// errAuthSynced refuses to make a synchronizable item require
+// authentication: its key exists only on this device.
+var errAuthSynced = fmt.Errorf("%w: a synchronizable item cannot be made to require authentication; delete it first", ErrInvalidOption)
+
 // setAuthenticated stores an item set with RequireAuthentication: sealed
 // by the agent under the presence key, which asks the user first.
 func (v *storeDB) setAuthenticated(ctx context.Context, service, key string, class Accessibility, value string, opts *Options) error {
@@ -83,9 +87,16 @@ func (v *storeDB) setAuthenticated(ctx context.Context, service, key string, cla
 	}
 	id := v.meta.ItemID(service, key)
 	it := &storage.Item{ID: id, Svc: v.meta.ServiceTag(service), Class: stored, Name: v.meta.SealName(id, service, key), Value: sealed}
-	err = v.db.PutIf(ctx, it, generationCond(gen))
-	if errors.Is(err, storage.ErrCondFailed) {
+	// Local: SetItem refused a synchronizable item before the prompt, and
+	// the commit checks again, in case another process made it
+	// synchronizable meanwhile.
+	v.beforeWrite()
+	err = v.db.PutLocal(ctx, it, generationCond(gen))
+	switch {
+	case errors.Is(err, storage.ErrCondFailed):
 		return fmt.Errorf("%w: the store's keys changed during the write; try again", ErrLocked)
+	case errors.Is(err, storage.ErrSynced):
+		return errAuthSynced
 	}
 	return storageErr(err)
 }

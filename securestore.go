@@ -187,12 +187,13 @@ func (s *Store) SetItem(ctx context.Context, key, value string, opts *Options) e
 		if opts.Synchronizable {
 			return itemErr("set", it, fmt.Errorf("%w: an item that requires authentication cannot be synchronizable", ErrInvalidOption))
 		}
-		// A read of its own, before the write: this path is rare, and
-		// its write (auth.go) does not check for a sync row.
+		// A read of its own, before the write, so that the user is not
+		// asked for the passcode for a write that would be refused; the
+		// write (auth.go) checks again inside its commit.
 		if synced, err := it.v.isSynced(ctx, it.service, it.key); err != nil {
 			return itemErr("set", it, err)
 		} else if synced {
-			return itemErr("set", it, fmt.Errorf("%w: a synchronizable item cannot be made to require authentication; delete it first", ErrInvalidOption))
+			return itemErr("set", it, errAuthSynced)
 		}
 		return itemErr("set", it, it.v.setAuthenticated(ctx, it.service, it.key, class, value, opts))
 	}
