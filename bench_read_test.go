@@ -43,19 +43,7 @@ func BenchmarkGetItemAfterWrites(b *testing.B) {
 	if fi, err := os.Stat(filepath.Join(dir, "app."+benchApp+".db-wal")); err == nil {
 		walKiB = float64(fi.Size()) / 1024
 	}
-	r := rand.New(rand.NewPCG(9, 10))
-	var lat durations
-	b.ReportAllocs()
-	for b.Loop() {
-		i := r.IntN(smallN)
-		t := time.Now()
-		v, err := s.GetItem(ctx, benchKey(i), nil)
-		lat = append(lat, time.Since(t))
-		if err != nil || len(v) != valueSize {
-			b.Fatalf("GetItem %d: %d bytes, %v", i, len(v), err)
-		}
-	}
-	lat.report(b, "")
+	getLoop(b, s, smallN, rand.New(rand.NewPCG(9, 10))).report(b, "")
 	b.ReportMetric(walKiB, "wal-KiB")
 }
 

@@ -2,6 +2,7 @@ package pinentry
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"strconv"
@@ -35,12 +36,11 @@ func decodeData(dst, src []byte) (int, error) {
 			if i+2 >= len(src) {
 				return n, errBadEscape
 			}
-			hi, ok1 := unhex(src[i+1])
-			lo, ok2 := unhex(src[i+2])
-			if !ok1 || !ok2 {
+			var b [1]byte
+			if _, err := hex.Decode(b[:], src[i+1:i+3]); err != nil {
 				return n, errBadEscape
 			}
-			c = hi<<4 | lo
+			c = b[0]
 			i += 2
 		}
 		if n == len(dst) {
@@ -50,18 +50,6 @@ func decodeData(dst, src []byte) (int, error) {
 		n++
 	}
 	return n, nil
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }
 
 // escapeParam escapes text for a command's parameter the way pinentry
