@@ -77,6 +77,29 @@ func StartBus(t *testing.T) string {
 // newPrivateBus makes the directory and configuration of a private bus,
 // once the programs bins are there; stopping is registered, starting is
 // the caller's.
+// WriteBusConfig writes dir/bus.conf, the configuration of a private
+// dbus-daemon of kind ("session" or "system") listening on dir/bus that
+// lets anyone own any name, for tests that bring up their own bus.
+func WriteBusConfig(t testing.TB, dir, kind string) {
+	t.Helper()
+	conf := fmt.Sprintf(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>%s</type>
+  <listen>unix:path=%s</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`, kind, filepath.Join(dir, "bus"))
+	if err := os.WriteFile(filepath.Join(dir, "bus.conf"), []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newPrivateBus(t *testing.T, bins ...string) *SecretService {
 	t.Helper()
 	for _, bin := range bins {
@@ -95,22 +118,7 @@ func newPrivateBus(t *testing.T, bins ...string) *SecretService {
 			t.Fatal(err)
 		}
 	}
-	conf := fmt.Sprintf(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=%s</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`, filepath.Join(dir, "bus"))
-	if err := os.WriteFile(filepath.Join(dir, "bus.conf"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	WriteBusConfig(t, dir, "session")
 	s := &SecretService{t: t, dir: dir}
 	t.Cleanup(s.Stop)
 	return s
