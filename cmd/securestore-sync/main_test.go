@@ -2,16 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
-	"strconv"
 	"sync/atomic"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/securestore-go/securestore/cmd/internal/scripttest"
 
 	"github.com/securestore-go/securestore/internal/servicetest"
 )
@@ -55,34 +54,13 @@ func TestScripts(t *testing.T) {
 			return false, nil
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits":     exits,
+			"exits":     scripttest.Exits,
 			"stdoutvar": stdoutVar,
 		},
 	})
 }
 
 var scriptPrefixes atomic.Int64
-
-// exits STATUS PROGRAM [ARGS...] runs PROGRAM like exec and checks its
-// exit status, which is part of the command's contract.
-func exits(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exits STATUS PROGRAM [ARGS...]")
-	}
-	want, err := strconv.Atoi(args[0])
-	ts.Check(err)
-	err = ts.Exec(args[1], args[2:]...)
-	got := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		got = exitErr.ExitCode()
-	} else {
-		ts.Check(err)
-	}
-	if got != want {
-		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
-	}
-}
 
 // stdoutvar NAME REGEXP sets $NAME to the first group of REGEXP's match in
 // the last command's stdout.

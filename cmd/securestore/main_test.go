@@ -1,15 +1,15 @@
 package main
 
 import (
-	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/securestore-go/securestore/cmd/internal/scripttest"
 )
 
 // TestMain lets the test binary run as the securestore command inside the
@@ -47,27 +47,7 @@ func TestScripts(t *testing.T) {
 }
 
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	// exits STATUS PROGRAM [ARGS...] runs PROGRAM like exec (with the
-	// stdin the script set) and checks its exit status, which "! exec"
-	// does not: the exit status is part of the CLI's contract.
-	"exits": func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) < 2 {
-			ts.Fatalf("usage: exits STATUS PROGRAM [ARGS...]")
-		}
-		want, err := strconv.Atoi(args[0])
-		ts.Check(err)
-		err = ts.Exec(args[1], args[2:]...)
-		got := 0
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			got = exitErr.ExitCode()
-		} else {
-			ts.Check(err)
-		}
-		if got != want {
-			ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
-		}
-	},
+	"exits": scripttest.Exits,
 	// genvalue FILE COUNT [TAIL] writes COUNT bytes "x" to FILE, then
 	// TAIL with Go escapes ('\r\n') interpreted: values of an exact size
 	// are too long to write out in a script.
