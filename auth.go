@@ -190,8 +190,11 @@ func addPresenceCiphers(store string, current, fresh map[Accessibility][]byte, o
 	defer keys.Wipe(np)
 	for c := range Accessibility(numClasses) {
 		flagged := Accessibility(uint8(c) | authFlag)
-		o, _ := record.NewAEAD(op)
-		n, _ := record.NewAEAD(np)
+		o, oerr := record.NewAEAD(op)
+		n, nerr := record.NewAEAD(np)
+		if oerr != nil || nerr != nil {
+			return false // a presence key is always 32 bytes: never here
+		}
 		oldAEAD[flagged], newAEAD[flagged] = o, n
 	}
 	return true

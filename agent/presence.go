@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -183,23 +182,22 @@ func (s *Server) provePresence(q *Request) (*secmem.Buffer, uint64, *Reply) {
 	if s.opts.Prompter == nil || s.opts.Unlocker == nil {
 		return nil, 0, &Reply{Code: CodeInvalid, Message: "this agent cannot prove the user's presence (no pinentry)"}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
+	ctx, cancel := context.WithTimeout(s.life, presenceTimeout)
 	defer cancel()
 	desc := capText(q.PresencePrompt, maxPromptText)
 	if desc == "" {
 		desc = fmt.Sprintf("Enter the passcode of %s to use %q", q.Store.ID(), q.Key)
 	}
-	pass, err := s.opts.Prompter.AskPasscode(ctx, PromptText{Title: "securestore", Description: desc, Prompt: "Passcode:"})
+	// The title names the store whatever text the caller chose, so that
+	// a process cannot pass a prompt off as another store's.
+	pass, err := s.opts.Prompter.AskPasscode(ctx, PromptText{Title: "securestore: " + q.Store.ID(), Description: desc, Prompt: "Passcode:"})
 	if err != nil {
 		return nil, 0, &Reply{Code: CodeFailed, Message: "no proof of presence: " + err.Error()}
 	}
 	k, err := s.opts.Unlocker.Unlock(ctx, q.Store, pass.Bytes())
 	pass.Free()
-	switch {
-	case errors.Is(err, ErrWrongPasscode):
-		return nil, 0, &Reply{Code: CodeWrongPasscode, Message: err.Error()}
-	case err != nil:
-		return nil, 0, &Reply{Code: CodeFailed, Message: err.Error()}
+	if err != nil {
+		return nil, 0, unlockFailed(err)
 	}
 	defer k.Free()
 	for _, c := range k.Classes {

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,11 +16,13 @@ type passcodePrompter struct {
 	passcode string
 	n        atomic.Int32
 	last     atomic.Value // the last Description
+	title    atomic.Value // the last Title
 }
 
 func (p *passcodePrompter) AskPasscode(_ context.Context, t PromptText) (*secmem.Buffer, error) {
 	p.n.Add(1)
 	p.last.Store(t.Description)
+	p.title.Store(t.Title)
 	return secmem.Copy([]byte(p.passcode)), nil
 }
 
@@ -47,6 +50,10 @@ func TestPresenceSealOpenAndWindow(t *testing.T) {
 	}())
 	if pr.n.Load() != 1 || pr.last.Load() != "Show the token" {
 		t.Fatalf("after Seal: %d prompts, text %q", pr.n.Load(), pr.last.Load())
+	}
+	// The caller's text does not replace the store's name.
+	if title, _ := pr.title.Load().(string); !strings.Contains(title, testRef.ID()) {
+		t.Fatalf("the prompt's title %q does not name the store %s", title, testRef.ID())
 	}
 	open := func(p Presence, wantPrompts int32) {
 		t.Helper()
@@ -101,5 +108,49 @@ func TestPresenceWithoutPrompter(t *testing.T) {
 func TestCapText(t *testing.T) {
 	if got := capText("ééé", 3); got != "é…" {
 		t.Fatalf("capText cut inside a character: %q", got)
+	}
+}
+
+// blockingPrompter is a prompt the user never answers: it says it is up,
+// then waits for its context to end.
+type blockingPrompter struct {
+	asked chan struct{}
+	ended chan error
+}
+
+func (p *blockingPrompter) AskPasscode(ctx context.Context, _ PromptText) (*secmem.Buffer, error) {
+	close(p.asked)
+	<-ctx.Done()
+	p.ended <- ctx.Err()
+	return nil, ctx.Err()
+}
+
+// Close does not wait out an open prompt (minutes, with the keys held):
+// the prompt's context ends with the server, and the request fails.
+func TestCloseEndsOpenPrompt(t *testing.T) {
+	u := newTestUnlocker()
+	pr := &blockingPrompter{asked: make(chan struct{}), ended: make(chan error, 1)}
+	s, c, _ := startServer(t, Options{Unlocker: u, Prompter: pr})
+	it := Item{Store: testRef, Class: 1 | AuthFlag, Service: "app", Key: "tok"}
+	failed := make(chan error, 1)
+	go func() {
+		_, _, err := c.SealWithPresence(context.Background(), it, Presence{}, []byte("v"))
+		failed <- err
+	}()
+	<-pr.asked
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	// A hang detector, not a speed check: the prompt's own timeout is
+	// minutes away.
+	select {
+	case <-closed:
+	case <-time.After(time.Minute):
+		t.Fatal("Close waited for the open prompt")
+	}
+	if err := <-pr.ended; err == nil {
+		t.Fatal("the prompt's context did not end")
+	}
+	if err := <-failed; err == nil {
+		t.Fatal("the request whose prompt was cut short succeeded")
 	}
 }

@@ -57,6 +57,10 @@ type Server struct {
 
 	wake chan struct{} // the auto-lock timer recomputes its next deadline
 	done chan struct{}
+	// life ends with Close: every prompt and Unlocker call runs under
+	// it, so that Close does not wait out a prompt with the keys held.
+	life context.Context
+	end  context.CancelFunc
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -74,6 +78,7 @@ func NewServer(opts Options) *Server {
 	if s.clock == nil {
 		s.clock = realClock{}
 	}
+	s.life, s.end = context.WithCancel(context.Background())
 	s.keys = keyring{stores: map[string]*storeKeys{}, lockAfter: opts.LockAfter, maxUnlocked: opts.MaxUnlocked}
 	s.wg.Add(1)
 	go s.autoLock()
@@ -125,6 +130,7 @@ func (s *Server) Close() error {
 		s.mu.Lock()
 		s.closed = true
 		close(s.done)
+		s.end()
 		for _, l := range s.listeners {
 			l.Close()
 		}
@@ -136,6 +142,18 @@ func (s *Server) Close() error {
 		s.keys.freeAll()
 	})
 	return nil
+}
+
+// unlockFailed is the reply to an Unlocker's error.
+func unlockFailed(err error) *Reply {
+	switch {
+	case errors.Is(err, ErrWrongPasscode):
+		// The Unlocker's words (the delay it imposes), without our own prefix.
+		return &Reply{Code: CodeWrongPasscode, Message: strings.TrimPrefix(err.Error(), ErrWrongPasscode.Error()+": ")}
+	case errors.Is(err, ErrLocked):
+		return &Reply{Code: CodeLocked, Message: err.Error()}
+	}
+	return &Reply{Code: CodeFailed, Message: err.Error()}
 }
 
 // Lock drops the WhenUnlocked keys of every store, as a Lock request does.
@@ -394,7 +412,7 @@ func (s *Server) unlock(q *Request) *Reply {
 	}
 	passcode := q.Data
 	if len(passcode) == 0 && s.opts.Prompter != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+		ctx, cancel := context.WithTimeout(s.life, unlockTimeout)
 		buf, err := s.opts.Prompter.AskPasscode(ctx, PromptText{Title: "securestore",
 			Description: fmt.Sprintf("Unlock the securestore store %s in %s", q.Store.ID(), q.Store.Dir), Prompt: "Passcode:"})
 		cancel()
@@ -407,17 +425,11 @@ func (s *Server) unlock(q *Request) *Reply {
 	if len(passcode) == 0 {
 		return &Reply{Code: CodeInvalid, Message: "no passcode given"}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+	ctx, cancel := context.WithTimeout(s.life, unlockTimeout)
 	defer cancel()
 	k, err := s.opts.Unlocker.Unlock(ctx, q.Store, passcode)
-	switch {
-	case errors.Is(err, ErrWrongPasscode):
-		// The Unlocker's words (the delay it imposes), without our own prefix.
-		return &Reply{Code: CodeWrongPasscode, Message: strings.TrimPrefix(err.Error(), ErrWrongPasscode.Error()+": ")}
-	case errors.Is(err, ErrLocked):
-		return &Reply{Code: CodeLocked, Message: err.Error()}
-	case err != nil:
-		return &Reply{Code: CodeFailed, Message: err.Error()}
+	if err != nil {
+		return unlockFailed(err)
 	}
 	gen := k.Generation
 	s.keys.install(q.Store, k, s.clock.Now())

@@ -60,30 +60,26 @@ func watchSession(ctx context.Context, opts logind.Options, events chan<- agent.
 			if !ok {
 				return
 			}
-			switch {
-			case ev.ShouldLock():
-				select {
-				case events <- agent.LockEvent{Reason: ev.Reason()}:
-				case <-ctx.Done():
-					return
-				}
-			case ev.Kind == logind.BusLost || ev.Kind == logind.ServiceLost:
+			// The watch's state first: a reconnection to a session that
+			// locked while the watcher was blind both ends the blindness
+			// and locks (ShouldLock).
+			switch ev.Kind {
+			case logind.BusLost, logind.ServiceLost:
 				if !lost {
 					fmt.Fprintf(logw, "securestore agent: lost the session watch (%v); retrying\n", ev)
 				}
 				lost = true
-			case ev.Kind == logind.Reconnected || ev.Kind == logind.ServiceBack:
+			case logind.Reconnected, logind.ServiceBack:
 				if lost {
 					fmt.Fprintln(logw, "securestore agent: watching the session again")
 				}
 				lost = false
-				if ev.Kind == logind.Reconnected && ev.Locked {
-					// The session locked while the watcher was blind.
-					select {
-					case events <- agent.LockEvent{Reason: "session locked"}:
-					case <-ctx.Done():
-						return
-					}
+			}
+			if ev.ShouldLock() {
+				select {
+				case events <- agent.LockEvent{Reason: ev.Reason()}:
+				case <-ctx.Done():
+					return
 				}
 			}
 		}

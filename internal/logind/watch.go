@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -393,7 +394,7 @@ func (w *Watcher) lockedHintChanged(ctx context.Context, c *conn, body []any) (E
 		if v.Store(&locked) != nil {
 			return Event{}, false
 		}
-	} else if contains(invalidated, "LockedHint") {
+	} else if slices.Contains(invalidated, "LockedHint") {
 		ctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
 		defer cancel()
 		if w.lockedHint(ctx, c, &locked) != nil {
@@ -406,13 +407,4 @@ func (w *Watcher) lockedHintChanged(ctx context.Context, c *conn, body []any) (E
 	w.locked = locked
 	w.mu.Unlock()
 	return Event{Kind: LockedHint, Locked: locked}, true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 )
 
@@ -48,20 +49,11 @@ func SessionEnv(environ []string) []string {
 		if !ok {
 			continue
 		}
-		if strings.HasPrefix(name, "LC_") || contains(sessionVars, name) {
+		if strings.HasPrefix(name, "LC_") || slices.Contains(sessionVars, name) {
 			out = append(out, kv)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // environ is the program's environment: Env, else the session variables
