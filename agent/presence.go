@@ -281,7 +281,10 @@ func (c *Client) SealWithPresence(ctx context.Context, it Item, p Presence, valu
 func (c *Client) presenceCall(ctx context.Context, op Op, it Item, p Presence, data []byte) ([]byte, uint64, error) {
 	q := &Request{Op: op, Store: it.Store, Class: it.Class, Service: it.Service, Key: it.Key, Generation: it.Generation,
 		Presence: true, PresencePrompt: p.Prompt, PresenceWindow: uint64(max(p.Window, 0)), Data: data}
-	r, err := c.call(ctx, q, presenceTimeout)
+	// The server's budget starts when it reads the request; the client's
+	// covers that plus the round trip, so that it does not give up just
+	// as the reply comes, after the user has typed the passcode.
+	r, err := c.call(ctx, q, presenceTimeout+CallTimeout)
 	if r != nil && err != nil {
 		return nil, r.Generation, err
 	}
