@@ -154,3 +154,33 @@ func TestCloseEndsOpenPrompt(t *testing.T) {
 		t.Fatal("the request whose prompt was cut short succeeded")
 	}
 }
+
+// A session lock or sleep (a lock event) drops the held proof: the next
+// read of a flagged item asks again, though its window has not ended.
+func TestLockEventDropsPresence(t *testing.T) {
+	u := newTestUnlocker()
+	k := make([]byte, 32)
+	rand.Read(k)
+	u.keys[passcodeClass] = k
+	pr := &passcodePrompter{passcode: "1234"}
+	events := make(chan LockEvent)
+	_, c, _ := startServer(t, Options{Unlocker: u, Prompter: pr, Clock: newFakeClock(), LockEvents: events})
+	ctx := context.Background()
+	it := Item{Store: testRef, Class: 1 | AuthFlag, Service: "app", Key: "tok"}
+	win := Presence{Window: time.Hour}
+	sealed, _, err := c.SealWithPresence(ctx, it, win, []byte("v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.OpenWithPresence(ctx, it, win, sealed); err != nil || pr.n.Load() != 1 {
+		t.Fatalf("an open within the window: %v, %d prompts; want no second prompt", err, pr.n.Load())
+	}
+	events <- LockEvent{Reason: "session locked"}
+	events <- LockEvent{Reason: "before sleep"} // the first is handled once the second is taken
+	if _, _, err := c.OpenWithPresence(ctx, it, win, sealed); err != nil {
+		t.Fatal(err)
+	}
+	if n := pr.n.Load(); n != 2 {
+		t.Fatalf("%d prompts after a lock event; want 2: the held proof survived the lock", n)
+	}
+}
