@@ -9,9 +9,10 @@ import (
 var (
 	// ErrBadRecord: a value under the group's prefix that does not
 	// authenticate or parse: a wrong key, truncated or altered bytes,
-	// another group's record, or a record moved to another item's key. It
-	// changes nothing here and is recorded in the status.
-	ErrBadRecord = errors.New("a record does not authenticate")
+	// another group's record, a record moved to another item's key, or a
+	// version too far past the local clock (securestore.ErrBadSyncRecord).
+	// It changes nothing here and is recorded in the status.
+	ErrBadRecord = securestore.ErrBadSyncRecord
 	// ErrStaleChange: a replayed record older than the item's version
 	// here (securestore.ErrStaleChange); nothing changed.
 	ErrStaleChange = securestore.ErrStaleChange
