@@ -31,6 +31,10 @@ var (
 	// ErrUnknownCode: Approve found no waiting device with the code, or
 	// more than one.
 	ErrUnknownCode = errors.New("no single waiting device has this code")
+	// ErrPlaintextPassword: Config has a Password but no TLS, and an
+	// endpoint that is not a loopback address: the password would cross
+	// the network in clear. Nothing was sent.
+	ErrPlaintextPassword = errors.New("an etcd password would be sent without TLS")
 	// ErrUnavailable: etcd did not answer within the call's deadline.
 	ErrUnavailable = errors.New("etcd is unavailable")
 )
