@@ -296,6 +296,33 @@ func (g *Group) bundleFor(e uint32) bundle {
 }
 
 // devices lists the published devices whose id matches their key.
+// resolveCode finds the one device in devs that code names: its whole id,
+// or its join code (the id's first CodeLen characters). No match, or a
+// code that several devices share, is ErrUnknownCode: approving or
+// revoking one of them picked at random could act on the wrong device.
+func resolveCode(devs map[string]deviceEntry, code string) (string, error) {
+	want := normalizeCode(code)
+	if _, ok := devs[want]; ok {
+		return want, nil
+	}
+	var id string
+	if len(want) == CodeLen {
+		for d := range devs {
+			if !strings.HasPrefix(d, want) {
+				continue
+			}
+			if id != "" {
+				return "", fmt.Errorf("%w: two devices share the code %s", ErrUnknownCode, Code(d))
+			}
+			id = d
+		}
+	}
+	if id == "" {
+		return "", fmt.Errorf("%w: %q", ErrUnknownCode, code)
+	}
+	return id, nil
+}
+
 func (g *Group) devices(ctx context.Context) (map[string]deviceEntry, error) {
 	out := map[string]deviceEntry{}
 	err := g.call(ctx, func(ctx context.Context) error {
@@ -335,17 +362,9 @@ func (g *Group) Approve(ctx context.Context, code string) error {
 	if err != nil {
 		return fmt.Errorf("syncgroup: approve: %w", err)
 	}
-	var id string
-	for d := range devs {
-		if strings.HasPrefix(d, want) {
-			if id != "" {
-				return fmt.Errorf("syncgroup: approve: %w (two devices share it)", ErrUnknownCode)
-			}
-			id = d
-		}
-	}
-	if id == "" {
-		return fmt.Errorf("syncgroup: approve %s: %w", Code(want+strings.Repeat("a", idLen)), ErrUnknownCode)
+	id, err := resolveCode(devs, want)
+	if err != nil {
+		return fmt.Errorf("syncgroup: approve: %w", err)
 	}
 	wrapped, err := wrapBundle(devs[id].Public, groupID, epoch, id, b)
 	if err != nil {

@@ -24,15 +24,9 @@ func (g *Group) Revoke(ctx context.Context, device string) error {
 	if err != nil {
 		return fmt.Errorf("syncgroup: revoke: %w", err)
 	}
-	target := ""
-	want := normalizeCode(device)
-	for id := range devs {
-		if id == want || len(want) == CodeLen && strings.HasPrefix(id, want) {
-			target = id
-		}
-	}
-	if target == "" {
-		return fmt.Errorf("syncgroup: revoke %q: %w", device, ErrUnknownCode)
+	target, err := resolveCode(devs, device)
+	if err != nil {
+		return fmt.Errorf("syncgroup: revoke: %w", err)
 	}
 	if target == g.device {
 		return fmt.Errorf("syncgroup: revoke: this device cannot revoke itself")
