@@ -29,7 +29,7 @@ type Group struct {
 
 	device string          // this device's id
 	pub    []byte          // its public key
-	priv   hpke.PrivateKey // its private key
+	priv   hpke.PrivateKey // its private key; nil after Close (guarded by mu once Open returns)
 
 	mu      sync.Mutex
 	groupID string            // "" until Create or Join
@@ -71,6 +71,7 @@ func Open(ctx context.Context, store *securestore.Store, cfg Config) (*Group, er
 	}
 	g := &Group{cfg: cfg, rep: rep, bundles: map[uint32]bundle{}, revCh: make(chan struct{})}
 	if err := g.loadLocal(ctx); err != nil {
+		g.wipe() // the device key and any bundle read before the failure
 		return nil, err
 	}
 	cli, err := clientv3.New(clientv3.Config{
@@ -386,6 +387,8 @@ func (g *Group) Close() error {
 	return err
 }
 
+// wipe forgets the keys: the group bundles are zeroed, and the device's
+// private key is dropped (the hpke key type offers no way to zero it).
 func (g *Group) wipe() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -393,6 +396,7 @@ func (g *Group) wipe() {
 		b.wipe()
 	}
 	clear(g.bundles)
+	g.priv = nil
 }
 
 // WaitMember waits until this device holds the group's key (a member
