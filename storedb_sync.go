@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/securestore-go/securestore/internal/record"
@@ -36,13 +37,20 @@ func writeClockTx(tx *storage.Tx, c uint64) error {
 	return tx.SetMeta(metaSyncClock, binary.BigEndian.AppendUint64(nil, c))
 }
 
-// tick advances the clock past seen and returns the new value.
+// tick advances the clock past seen and returns the new value. It never
+// wraps: at 2^64-1 the clock is exhausted and tick fails, changing
+// nothing (Apply refuses remote versions far enough ahead that an honest
+// group never gets there).
 func tickTx(tx *storage.Tx, seen uint64) (uint64, error) {
 	c, err := readClockTx(tx)
 	if err != nil {
 		return 0, err
 	}
-	c = max(c, seen) + 1
+	c = max(c, seen)
+	if c == math.MaxUint64 {
+		return 0, fmt.Errorf("%w: the sync clock is exhausted", ErrCorrupt)
+	}
+	c++
 	return c, writeClockTx(tx, c)
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/securestore-go/securestore/internal/keys"
 	"github.com/securestore-go/securestore/internal/record"
@@ -15,6 +16,20 @@ import (
 // here that arrived at a newer etcd revision: a replayed record. Nothing
 // was changed.
 var ErrStaleChange = errors.New("a replayed change older than the local version")
+
+// ErrBadSyncRecord reports a remote change that cannot be applied as it
+// is: its version is more than maxClockJump past the local clock (a
+// forged version meant to exhaust the clock, after which the item could
+// never change again). Nothing was changed. Package syncgroup reports it
+// as its ErrBadRecord.
+var ErrBadSyncRecord = errors.New("a record does not authenticate")
+
+// maxClockJump bounds how far past the local clock a remote version may
+// be. Honest devices raise their clocks past every version they see, so
+// they stay within a few versions of each other; 2^32 leaves room for any
+// real history while a forged version can raise the clock at most that
+// far per record, keeping the 2^64 space out of reach.
+const maxClockJump = 1 << 32
 
 // SyncReplica is one store's side of a sync group: what package syncgroup
 // uses to push the store's synchronizable changes and to apply the
@@ -352,6 +367,16 @@ func (r *SyncReplica) applyTx(tx *storage.Tx, ch *SyncChange, it *storage.Item, 
 		row = storage.SyncRow{ID: id, Svc: svc}
 	case err != nil:
 		return nil, err
+	}
+	clock, err := readClockTx(tx)
+	if err != nil {
+		return nil, err
+	}
+	if ch.Lamport == math.MaxUint64 || ch.Lamport > clock && ch.Lamport-clock > maxClockJump {
+		return fmt.Errorf("%w: version %d from %s is too far past the local clock %d",
+			ErrBadSyncRecord, ch.Lamport, ch.Device, clock), nil
+	}
+	switch {
 	case !ch.Newer(row.Lamport, resolveDevice(row.Device, self)):
 		if ch.Rev <= row.Rev {
 			return nil, nil // an old event, already superseded here

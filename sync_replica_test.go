@@ -2,6 +2,7 @@ package securestore
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/securestore-go/securestore/internal/testdir"
@@ -146,4 +147,36 @@ func apply1(r *SyncReplica, ch *SyncChange) error {
 		return err
 	}
 	return errs[0]
+}
+
+// A forged version at 2^64-1 (or far past the clock) would make the clock
+// wrap to 0 and the item unchangeable: Apply refuses it as a bad record,
+// changes nothing, and the item still takes honest versions afterwards.
+func TestApplyRefusesVersionPastTheClockBound(t *testing.T) {
+	s, r := openSyncTest(t)
+	if err := apply1(r, &SyncChange{Service: DefaultService, Key: "k", Value: []byte("v1"), Lamport: 5, Device: "dev-z", Rev: 10}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []uint64{math.MaxUint64, 6 + maxClockJump + 1, math.MaxUint64 - maxClockJump} { // the clock is 6 after version 5
+		err := apply1(r, &SyncChange{Service: DefaultService, Key: "k", Value: []byte("evil"), Lamport: l, Device: "dev-z", Rev: 11})
+		if !errors.Is(err, ErrBadSyncRecord) {
+			t.Fatalf("version %d: %v, want ErrBadSyncRecord", l, err)
+		}
+		if v, err := s.GetItem(bg, "k", nil); err != nil || v != "v1" {
+			t.Fatalf("after version %d: GetItem = %q, %v; want v1", l, v, err)
+		}
+	}
+	if err := s.SetItem(bg, "k", "v2", syncOpts); err != nil {
+		t.Fatal(err)
+	}
+	st, err := r.State(bg, DefaultService, "k")
+	if err != nil || st.Lamport != 7 {
+		t.Fatalf("local write after the refusals: version %d, %v; want 7", st.Lamport, err)
+	}
+	if err := apply1(r, &SyncChange{Service: DefaultService, Key: "k", Value: []byte("v3"), Lamport: 7 + maxClockJump, Device: "dev-z", Rev: 12}); err != nil {
+		t.Fatalf("a version at the bound: %v", err)
+	}
+	if v, _ := s.GetItem(bg, "k", nil); v != "v3" {
+		t.Fatalf("GetItem = %q, want v3", v)
+	}
 }

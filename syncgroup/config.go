@@ -3,6 +3,7 @@ package syncgroup
 import (
 	"crypto/tls"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
@@ -22,7 +23,8 @@ type Config struct {
 	TLS *tls.Config
 	// Username and Password, if set, authenticate to etcd (etcd users and
 	// roles). They protect the cluster, not the secrets: every value is
-	// sealed before it leaves the device.
+	// sealed before it leaves the device. A Password needs TLS unless
+	// every endpoint is a loopback address (ErrPlaintextPassword).
 	Username, Password string
 	// AccessGroup selects the store to synchronize: "" is the app's own,
 	// else one of Config.AccessGroups.
@@ -44,6 +46,9 @@ func (c *Config) normalize() error {
 	}
 	if c.Prefix == "" {
 		return fmt.Errorf("syncgroup: an empty key prefix")
+	}
+	if err := c.checkPasswordTransport(); err != nil {
+		return err
 	}
 	if !strings.HasSuffix(c.Prefix, "/") {
 		c.Prefix += "/"
@@ -70,3 +75,39 @@ func (c *Config) wrappedKey(epoch uint32, id string) string {
 	return fmt.Sprintf("%s%d/%s", c.keysPrefix(), epoch, id)
 }
 func (c *Config) itemsPrefix() string { return c.Prefix + "items/" }
+
+// checkPasswordTransport refuses a Password that would cross a network in
+// clear: without TLS etcd's Authenticate call carries it as it is, so
+// anyone on the path could take it (and with it the user's etcd rights).
+// Loopback endpoints never leave the machine.
+func (c *Config) checkPasswordTransport() error {
+	if c.Password == "" || c.TLS != nil {
+		return nil
+	}
+	for _, ep := range c.Endpoints {
+		if !isLoopback(ep) {
+			return fmt.Errorf("%w: endpoint %q is not a loopback address; configure TLS (a CA certificate) or use no password",
+				ErrPlaintextPassword, ep)
+		}
+	}
+	return nil
+}
+
+// isLoopback reports whether the endpoint (a URL or host:port) names
+// localhost, 127.0.0.0/8 or ::1.
+func isLoopback(ep string) bool {
+	if _, rest, ok := strings.Cut(ep, "://"); ok {
+		ep = rest
+	}
+	ep, _, _ = strings.Cut(ep, "/")
+	host := ep
+	if h, _, err := net.SplitHostPort(ep); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -9,9 +9,10 @@ import (
 var (
 	// ErrBadRecord: a value under the group's prefix that does not
 	// authenticate or parse: a wrong key, truncated or altered bytes,
-	// another group's record, or a record moved to another item's key. It
-	// changes nothing here and is recorded in the status.
-	ErrBadRecord = errors.New("a record does not authenticate")
+	// another group's record, a record moved to another item's key, or a
+	// version too far past the local clock (securestore.ErrBadSyncRecord).
+	// It changes nothing here and is recorded in the status.
+	ErrBadRecord = securestore.ErrBadSyncRecord
 	// ErrStaleChange: a replayed record older than the item's version
 	// here (securestore.ErrStaleChange); nothing changed.
 	ErrStaleChange = securestore.ErrStaleChange
@@ -30,6 +31,10 @@ var (
 	// ErrUnknownCode: Approve found no waiting device with the code, or
 	// more than one.
 	ErrUnknownCode = errors.New("no single waiting device has this code")
+	// ErrPlaintextPassword: Config has a Password but no TLS, and an
+	// endpoint that is not a loopback address: the password would cross
+	// the network in clear. Nothing was sent.
+	ErrPlaintextPassword = errors.New("an etcd password would be sent without TLS")
 	// ErrUnavailable: etcd did not answer within the call's deadline.
 	ErrUnavailable = errors.New("etcd is unavailable")
 )

@@ -29,7 +29,7 @@ type Group struct {
 
 	device string          // this device's id
 	pub    []byte          // its public key
-	priv   hpke.PrivateKey // its private key
+	priv   hpke.PrivateKey // its private key; nil after Close (guarded by mu once Open returns)
 
 	mu      sync.Mutex
 	groupID string            // "" until Create or Join
@@ -71,6 +71,7 @@ func Open(ctx context.Context, store *securestore.Store, cfg Config) (*Group, er
 	}
 	g := &Group{cfg: cfg, rep: rep, bundles: map[uint32]bundle{}, revCh: make(chan struct{})}
 	if err := g.loadLocal(ctx); err != nil {
+		g.wipe() // the device key and any bundle read before the failure
 		return nil, err
 	}
 	cli, err := clientv3.New(clientv3.Config{
@@ -296,6 +297,33 @@ func (g *Group) bundleFor(e uint32) bundle {
 }
 
 // devices lists the published devices whose id matches their key.
+// resolveCode finds the one device in devs that code names: its whole id,
+// or its join code (the id's first CodeLen characters). No match, or a
+// code that several devices share, is ErrUnknownCode: approving or
+// revoking one of them picked at random could act on the wrong device.
+func resolveCode(devs map[string]deviceEntry, code string) (string, error) {
+	want := normalizeCode(code)
+	if _, ok := devs[want]; ok {
+		return want, nil
+	}
+	var id string
+	if len(want) == CodeLen {
+		for d := range devs {
+			if !strings.HasPrefix(d, want) {
+				continue
+			}
+			if id != "" {
+				return "", fmt.Errorf("%w: two devices share the code %s", ErrUnknownCode, Code(d))
+			}
+			id = d
+		}
+	}
+	if id == "" {
+		return "", fmt.Errorf("%w: %q", ErrUnknownCode, code)
+	}
+	return id, nil
+}
+
 func (g *Group) devices(ctx context.Context) (map[string]deviceEntry, error) {
 	out := map[string]deviceEntry{}
 	err := g.call(ctx, func(ctx context.Context) error {
@@ -335,17 +363,9 @@ func (g *Group) Approve(ctx context.Context, code string) error {
 	if err != nil {
 		return fmt.Errorf("syncgroup: approve: %w", err)
 	}
-	var id string
-	for d := range devs {
-		if strings.HasPrefix(d, want) {
-			if id != "" {
-				return fmt.Errorf("syncgroup: approve: %w (two devices share it)", ErrUnknownCode)
-			}
-			id = d
-		}
-	}
-	if id == "" {
-		return fmt.Errorf("syncgroup: approve %s: %w", Code(want+strings.Repeat("a", idLen)), ErrUnknownCode)
+	id, err := resolveCode(devs, want)
+	if err != nil {
+		return fmt.Errorf("syncgroup: approve: %w", err)
 	}
 	wrapped, err := wrapBundle(devs[id].Public, groupID, epoch, id, b)
 	if err != nil {
@@ -367,6 +387,8 @@ func (g *Group) Close() error {
 	return err
 }
 
+// wipe forgets the keys: the group bundles are zeroed, and the device's
+// private key is dropped (the hpke key type offers no way to zero it).
 func (g *Group) wipe() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -374,6 +396,7 @@ func (g *Group) wipe() {
 		b.wipe()
 	}
 	clear(g.bundles)
+	g.priv = nil
 }
 
 // WaitMember waits until this device holds the group's key (a member

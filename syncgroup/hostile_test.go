@@ -3,8 +3,11 @@
 package syncgroup
 
 import (
+	"math"
 	"testing"
 	"time"
+
+	"github.com/securestore-go/securestore"
 )
 
 // Hostile or corrupted values in etcd: a wrong key, truncated bytes,
@@ -35,7 +38,7 @@ func TestHostileRecords(t *testing.T) {
 		}
 		return resp.Kvs[0].Value, resp.Kvs[0].ModRevision
 	}
-	_, _, bnd, _ := a.g.current()
+	_, epoch, bnd, _ := a.g.current()
 	kName := nameMAC(bnd.nameKey(), a.g.groupID, "app", "k")
 	v1, _ := get(a.g, "k")
 	a.set("k", "v2")
@@ -60,6 +63,10 @@ func TestHostileRecords(t *testing.T) {
 		{"moved to another item", kName, jRec, ErrBadRecord},
 		{"replayed older revision", kName, v1, ErrStaleChange},
 		{"unknown name", "AAAA", v2, ErrBadRecord},
+		// Sealed under the group key, as a key holder can: a version that
+		// would wrap the Lamport clock to 0 and freeze the item.
+		{"version 2^64-1", kName, sealRecord(bnd, a.g.groupID, epoch, kName, &securestore.SyncChange{
+			Service: "app", Key: "k", Value: []byte("frozen"), Lamport: math.MaxUint64, Device: a.g.device}), ErrBadRecord},
 	}
 	for _, tc := range cases {
 		resp, err := c.cli.Put(ctx, items+tc.key, string(tc.value))

@@ -114,6 +114,7 @@ func wrapBundle(pub []byte, groupID string, epoch uint32, device string, b bundl
 func unwrapBundle(priv hpke.PrivateKey, groupID string, epoch uint32, device string, ct []byte) (bundle, error) {
 	pt, err := hpke.Open(priv, kdf, aead, wrapInfo(groupID, epoch, device), ct)
 	if err != nil || len(pt) != 2*keySize {
+		clear(pt) // a wrong length may still hold key bytes
 		return nil, fmt.Errorf("%w: the group key wrapped to this device", ErrBadRecord)
 	}
 	return bundle(pt), nil

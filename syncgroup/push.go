@@ -146,9 +146,11 @@ func (g *Group) pushOne(ctx context.Context, groupID string, epoch uint32, b bun
 		if errs[0] != nil && !errors.Is(errs[0], securestore.ErrLocked) {
 			g.noteError(fmt.Errorf("item %s: %w", name, errs[0]), kv.ModRevision)
 		}
-		if wins {
+		if wins && !errors.Is(errs[0], ErrBadRecord) {
 			return 0, nil // the remote change is the item's version now
 		}
+		// Ours is newer, or theirs is refused (a version too far ahead):
+		// like bytes no member could have written, it loses to ours.
 		expect = kv.ModRevision
 	}
 	return 0, nil // still contended: the next round tries again

@@ -10,11 +10,13 @@ import (
 )
 
 // Revoke removes a device (by id or join code) from the group and rotates
-// the group's item key: a new epoch whose key is wrapped only to the
-// remaining devices, and every item record re-sealed under it. The
-// revoked device keeps what it already has (docs/SYNC.md); it cannot read
-// what is written after. The name key is not rotated: the revoked device
-// can still tell which of the names it knew exist.
+// the group's item key: a new epoch whose key is wrapped to every other
+// entry under devices/ (approved or not: docs/SYNC.md, Known weaknesses),
+// and every item record re-sealed under it. The revoked device keeps what
+// it already has; reading etcd only, it cannot read what is written
+// after, but if it can still write under the prefix it can (Known
+// weaknesses). The name key is not rotated: the revoked device can still
+// tell which of the names it knew exist.
 func (g *Group) Revoke(ctx context.Context, device string) error {
 	groupID, epoch, b, err := g.current()
 	if err != nil {
@@ -24,15 +26,9 @@ func (g *Group) Revoke(ctx context.Context, device string) error {
 	if err != nil {
 		return fmt.Errorf("syncgroup: revoke: %w", err)
 	}
-	target := ""
-	want := normalizeCode(device)
-	for id := range devs {
-		if id == want || len(want) == CodeLen && strings.HasPrefix(id, want) {
-			target = id
-		}
-	}
-	if target == "" {
-		return fmt.Errorf("syncgroup: revoke %q: %w", device, ErrUnknownCode)
+	target, err := resolveCode(devs, device)
+	if err != nil {
+		return fmt.Errorf("syncgroup: revoke: %w", err)
 	}
 	if target == g.device {
 		return fmt.Errorf("syncgroup: revoke: this device cannot revoke itself")

@@ -178,9 +178,12 @@ func (g *Group) takeKey(ctx context.Context, kv *mvccpb.KeyValue) error {
 		return nil
 	}
 	g.mu.Lock()
-	groupID := g.groupID
+	groupID, priv := g.groupID, g.priv
 	g.mu.Unlock()
-	b, err := unwrapBundle(g.priv, groupID, uint32(e), g.device, kv.Value)
+	if priv == nil {
+		return fmt.Errorf("%w: the group is closed", ErrNotMember)
+	}
+	b, err := unwrapBundle(priv, groupID, uint32(e), g.device, kv.Value)
 	if err != nil {
 		return err
 	}

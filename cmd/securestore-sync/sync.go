@@ -15,6 +15,7 @@ import (
 
 	"github.com/securestore-go/securestore"
 	"github.com/securestore-go/securestore/cmd/internal/credential"
+	"github.com/securestore-go/securestore/internal/fsutil"
 	"github.com/securestore-go/securestore/syncgroup"
 )
 
@@ -190,18 +191,17 @@ func tlsConfig(s syncSaved) (*tls.Config, error) {
 }
 
 // readPasswordFile reads the first line of a file that only its owner can
-// read.
+// read and that this user owns (fsutil.CheckPrivate, as for the store's
+// own files): a file another user owns could hand us their password.
 func readPasswordFile(path string) (string, error) {
+	if err := fsutil.CheckPrivate(path); err != nil {
+		return "", err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err != nil {
-		return "", err
-	} else if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%s: mode %v lets others read the password; chmod 600 it", path, fi.Mode().Perm())
-	}
 	line, err := bufio.NewReader(f).ReadString('\n')
 	if err != nil && line == "" {
 		return "", fmt.Errorf("%s: no password line", path)
