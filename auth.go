@@ -103,26 +103,26 @@ func (v *storeDB) setAuthenticated(ctx context.Context, service, key string, cla
 
 // getAuthenticated reads an item whose stored class byte carries the
 // flag: only the agent, after a proof of presence, can open it.
-func (v *storeDB) getAuthenticated(ctx context.Context, service, key string, stored uint8, blob []byte) (string, error) {
+func (v *storeDB) getAuthenticated(ctx context.Context, service, key string, stored uint8, blob, dst []byte) ([]byte, error) {
 	if !Accessibility(stored &^ authFlag).valid() {
-		return "", fmt.Errorf("%w: unknown class %d", ErrCorrupt, stored)
+		return dst, fmt.Errorf("%w: unknown class %d", ErrCorrupt, stored)
 	}
 	if v.agent == nil {
-		return "", fmt.Errorf("%w: the item was set with RequireAuthentication and no agent is running to ask the user (securestore agent)", ErrAuthenticationRequired)
+		return dst, fmt.Errorf("%w: the item was set with RequireAuthentication and no agent is running to ask the user (securestore agent)", ErrAuthenticationRequired)
 	}
 	// The store's generation: a presence key the agent still holds from
 	// before a passcode change is then not used, and the agent prompts.
 	gen, err := v.currentGeneration(ctx)
 	if err != nil {
-		return "", err
+		return dst, err
 	}
 	pt, _, err := v.agent.client.OpenWithPresence(ctx, v.agentItem(service, key, Accessibility(stored), gen), authAskOf(ctx), blob)
 	if err != nil {
-		return "", authErr(err)
+		return dst, authErr(err)
 	}
-	s := string(pt)
+	dst = append(dst, pt...)
 	clear(pt)
-	return s, nil
+	return dst, nil
 }
 
 // authErr maps the agent's answers to a presence request.

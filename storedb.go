@@ -74,14 +74,17 @@ func storeFile(dir, kind, name string) string {
 	return filepath.Join(dir, kind+"."+name+".db")
 }
 
-func (v *storeDB) get(ctx context.Context, service, key string) (string, error) {
+// get reads the value of (service, key) and appends it to dst (GetItem
+// passes nil, AppendItem the caller's buffer). On an error it returns dst
+// unchanged.
+func (v *storeDB) get(ctx context.Context, service, key string, dst []byte) ([]byte, error) {
 	id := v.meta.ItemID(service, key)
 	class, blob, err := v.db.GetProven(ctx, v.meta.ServiceTag(service), id)
 	if err != nil {
-		return "", storageErr(err)
+		return dst, storageErr(err)
 	}
 	if class&authFlag != 0 {
-		return v.getAuthenticated(ctx, service, key, class, blob) // auth.go
+		return v.getAuthenticated(ctx, service, key, class, blob, dst) // auth.go
 	}
 	for retried := false; ; retried = true {
 		cs := v.readClasses()
@@ -94,40 +97,40 @@ func (v *storeDB) get(ctx context.Context, service, key string) (string, error) 
 			if g, gerr := v.currentGeneration(ctx); gerr == nil && g != cs.generation {
 				cs.release()
 				if err := v.refreshKeys(ctx, cs); err != nil {
-					return "", err
+					return dst, err
 				}
 				continue
 			}
 			cs.release()
-			return "", fmt.Errorf("%w: an item of a passcode-only class in a store without a passcode", ErrCorrupt)
+			return dst, fmt.Errorf("%w: an item of a passcode-only class in a store without a passcode", ErrCorrupt)
 		}
 		if err != nil {
 			cs.release()
 			if errors.Is(err, ErrLocked) && v.agent != nil {
-				return v.agentGet(ctx, service, key, Accessibility(class), blob)
+				return v.agentGet(ctx, service, key, Accessibility(class), blob, dst)
 			}
-			return "", err
+			return dst, err
 		}
-		s, err := record.OpenString(aead, blob, record.ItemAD(v.id, service, key, class))
+		out, err := record.OpenAppend(dst, aead, blob, record.ItemAD(v.id, service, key, class))
 		record.ZeroAEAD(aead)
 		cs.release()
 		if err == nil {
-			return s, nil
+			return out, nil
 		}
 		// A value that does not authenticate may be one re-sealed by a
 		// passcode change this handle has not seen: check the generation
 		// now, off the fast path.
 		if retried || !Accessibility(class).needsPasscode() {
-			return "", fmt.Errorf("%w: the value does not authenticate", ErrCorrupt)
+			return dst, fmt.Errorf("%w: the value does not authenticate", ErrCorrupt)
 		}
 		if g, err := v.currentGeneration(ctx); err != nil || g == cs.generation {
-			return "", fmt.Errorf("%w: the value does not authenticate", ErrCorrupt)
+			return dst, fmt.Errorf("%w: the value does not authenticate", ErrCorrupt)
 		}
 		if err := v.refreshKeys(ctx, cs); err != nil {
-			return "", err
+			return dst, err
 		}
 		if class, blob, err = v.db.GetProven(ctx, v.meta.ServiceTag(service), id); err != nil {
-			return "", storageErr(err)
+			return dst, storageErr(err)
 		}
 	}
 }

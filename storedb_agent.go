@@ -38,20 +38,20 @@ func (v *storeDB) agentItem(service, key string, class Accessibility, generation
 // agent. A value that does not authenticate may be sealed under keys newer
 // than the agent's (a passcode change): then the agent drops its stale
 // keys and the item is locked, not damaged.
-func (v *storeDB) agentGet(ctx context.Context, service, key string, class Accessibility, blob []byte) (string, error) {
+func (v *storeDB) agentGet(ctx context.Context, service, key string, class Accessibility, blob, dst []byte) ([]byte, error) {
 	pt, agentGen, err := v.agent.client.Open(ctx, v.agentItem(service, key, class, 0), blob)
 	if errors.Is(err, agent.ErrNotAuthentic) {
 		if g, gerr := v.currentGeneration(ctx); gerr == nil && g != agentGen {
 			v.agentDropStale(ctx, g)
-			return "", fmt.Errorf("%w: the store's keys changed since the agent unlocked it; unlock again", ErrLocked)
+			return dst, fmt.Errorf("%w: the store's keys changed since the agent unlocked it; unlock again", ErrLocked)
 		}
 	}
 	if err != nil {
-		return "", agentErr(err)
+		return dst, agentErr(err)
 	}
-	s := string(pt)
+	dst = append(dst, pt...)
 	clear(pt)
-	return s, nil
+	return dst, nil
 }
 
 // agentSet seals value in the agent and writes it, if the generation of

@@ -10,7 +10,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"reflect"
-	"unsafe"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -62,26 +61,27 @@ func Seal(aead cipher.AEAD, plaintext, ad []byte) []byte {
 
 // Open authenticates and decrypts a blob made by Seal with the same ad.
 func Open(aead cipher.AEAD, blob, ad []byte) ([]byte, error) {
-	if len(blob) < Overhead || blob[0] != Version {
-		return nil, ErrFormat
-	}
-	pt, err := aead.Open(nil, blob[1:1+nonceSize], blob[1+nonceSize:], ad)
+	pt, err := OpenAppend(nil, aead, blob, ad)
 	if err != nil {
-		return nil, ErrFormat
+		return nil, err
 	}
 	return pt, nil
 }
 
-// OpenString is Open returning the plaintext as a string. The string is
-// made over the buffer the plaintext was decrypted into, which nothing
-// else references: a value read exists once in memory, not as a []byte
-// and a copy of it (which the copy's caller would then have to wipe).
-func OpenString(aead cipher.AEAD, blob, ad []byte) (string, error) {
-	pt, err := Open(aead, blob, ad)
-	if err != nil || len(pt) == 0 {
-		return "", err
+// OpenAppend is Open appending the plaintext to dst, so that a reader that
+// keeps its buffer decrypts into it without allocating, and a reader that
+// passes nil gets a buffer nothing else references. On failure it returns
+// dst unchanged, and what the AEAD wrote into dst's spare capacity before
+// it found the tag wrong is cleared (both chacha20poly1305 AEADs do so).
+func OpenAppend(dst []byte, aead cipher.AEAD, blob, ad []byte) ([]byte, error) {
+	if len(blob) < Overhead || blob[0] != Version {
+		return dst, ErrFormat
 	}
-	return unsafe.String(unsafe.SliceData(pt), len(pt)), nil
+	out, err := aead.Open(dst, blob[1:1+nonceSize], blob[1+nonceSize:], ad)
+	if err != nil {
+		return dst, ErrFormat
+	}
+	return out, nil
 }
 
 // Domain labels keep the associated data of different kinds of record

@@ -104,3 +104,41 @@ func BenchmarkAEADPerOperation(b *testing.B) {
 		ZeroAEAD(aead)
 	}
 }
+
+// OpenAppend appends to the caller's buffer, and a value that does not
+// authenticate leaves the buffer as it was: the bytes the AEAD decrypted
+// into its spare capacity before checking the tag are cleared, so a
+// damaged value never hands its (nearly whole) plaintext to the caller.
+// A one-byte flip in a stream cipher's ciphertext changes one byte of the
+// plaintext, so without the clearing the rest would be there to read.
+func TestOpenAppend(t *testing.T) {
+	aead, _ := NewAEAD(bytes.Repeat([]byte{7}, 32))
+	ad := ItemAD("app:a", "svc", "key", 0)
+	value := bytes.Repeat([]byte("the secret value "), 8)
+	blob := Seal(aead, value, ad)
+
+	buf := make([]byte, 3, 3+len(value))
+	copy(buf, "pre")
+	out, err := OpenAppend(buf, aead, blob, ad)
+	if err != nil || string(out) != "pre"+string(value) {
+		t.Fatalf("OpenAppend = %q, %v", out, err)
+	}
+	if &out[0] != &buf[0] {
+		t.Fatal("OpenAppend allocated although the buffer had room")
+	}
+
+	damaged := bytes.Clone(blob)
+	damaged[1+nonceSize+5] ^= 1 // a byte of the ciphertext, not of the tag
+	buf = buf[:3]
+	out, err = OpenAppend(buf, aead, damaged, ad)
+	if !errors.Is(err, ErrFormat) || string(out) != "pre" {
+		t.Fatalf("OpenAppend of a damaged value = %q, %v; want the buffer unchanged and ErrFormat", out, err)
+	}
+	spare := buf[3:cap(buf)]
+	if bytes.Contains(spare, value[16:32]) {
+		t.Fatal("the plaintext of a damaged value was left in the buffer's spare capacity")
+	}
+	if out, err := OpenAppend(buf, aead, blob[:Overhead-1], ad); !errors.Is(err, ErrFormat) || string(out) != "pre" {
+		t.Fatalf("OpenAppend of a truncated blob = %q, %v", out, err)
+	}
+}
