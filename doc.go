@@ -18,7 +18,9 @@
 // GetItem and DeleteItem; Go is synchronous, so the context carries
 // cancellation and deadlines, and a rejected promise is a returned error
 // that wraps one of the Err* sentinels (test with errors.Is). No error ever
-// holds a value.
+// holds a value. AppendItem is GetItem into a buffer the caller keeps, for
+// a caller that wants to wipe the value after use or read without
+// allocating.
 //
 // # Rules
 //

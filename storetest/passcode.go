@@ -38,6 +38,7 @@ func wantClassState(t *testing.T, st *securestore.Store, c securestore.Accessibi
 	t.Helper()
 	opts := &securestore.Options{KeychainAccessible: c}
 	got, err := st.GetItem(ctx, classKey(c), nil)
+	wantAppended(t, st, classKey(c), got, err, nil)
 	if want == nil {
 		if err != nil || got != classValue(c) {
 			t.Fatalf("GetItem %v = %.30q, %v; want its value", c, got, err)

@@ -142,6 +142,22 @@ func wantValue(t *testing.T, st *securestore.Store, key, want string, opts *secu
 	if got != want {
 		t.Fatalf("GetItem(%q) = %d bytes %.40q, want %d bytes %.40q", key, len(got), got, len(want), want)
 	}
+	wantAppended(t, st, key, want, nil, opts)
+}
+
+// wantAppended checks that AppendItem answers what GetItem answered: the
+// value after what the buffer held, or the same error and the buffer as
+// it was.
+func wantAppended(t *testing.T, st *securestore.Store, key, value string, getErr error, opts *securestore.Options) {
+	t.Helper()
+	dst := []byte("held:")
+	got, err := st.AppendItem(ctx, dst, key, opts)
+	switch {
+	case getErr == nil && (err != nil || string(got) != "held:"+value):
+		t.Fatalf("AppendItem(%q) = %d bytes, %v; want GetItem's %d-byte value after the buffer", key, len(got), err, len(value))
+	case getErr != nil && (err == nil || err.Error() != getErr.Error() || string(got) != "held:"):
+		t.Fatalf("AppendItem(%q) = %d bytes, %v; want GetItem's error %v and the buffer as it was", key, len(got), err, getErr)
+	}
 }
 
 func wantAbsent(t *testing.T, st *securestore.Store, key string, opts *securestore.Options) {
@@ -150,6 +166,7 @@ func wantAbsent(t *testing.T, st *securestore.Store, key string, opts *securesto
 	if !errors.Is(err, securestore.ErrNotFound) {
 		t.Fatalf("GetItem(%q) = %.40q, %v; want ErrNotFound", key, got, err)
 	}
+	wantAppended(t, st, key, "", err, opts)
 }
 
 func wantErr(t *testing.T, what string, err, want error) {
