@@ -37,9 +37,12 @@ See "securestore passcode --help".`,
 
 func runGet(ctx context.Context, inv *invocation, key string, noNewline bool) error {
 	return inv.withExistingStore(ctx, func(s *securestore.Store) error {
-		var value string
+		// The value is read into a buffer this process wipes once it is
+		// written out.
+		var value []byte
+		defer func() { clear(value) }()
 		err := inv.retryUnlocked(ctx, s, func() (err error) {
-			value, err = s.GetItem(ctx, key, inv.options())
+			value, err = s.AppendItem(ctx, value[:0], key, inv.options())
 			return err
 		})
 		if errors.Is(err, securestore.ErrNotFound) {
@@ -48,7 +51,7 @@ func runGet(ctx context.Context, inv *invocation, key string, noNewline bool) er
 		if err != nil {
 			return err
 		}
-		if _, err := io.WriteString(inv.stdout, value); err != nil {
+		if _, err := inv.stdout.Write(value); err != nil {
 			return err
 		}
 		if !noNewline {
