@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/securestore-go/securestore"
+	"github.com/securestore-go/securestore/agent"
 	"github.com/securestore-go/securestore/internal/testonly"
 )
 
@@ -50,9 +51,21 @@ func TestSyncThroughTheAgent(t *testing.T) {
 	if err := s.SetItem(ctx, "local", "set-here", wu); err != nil {
 		t.Fatalf("SetItem of a synchronizable item with the agent unlocked: %v", err)
 	}
+	// PendingCount (what `sync status` shows) counts it as pushable, and
+	// asks the agent to open nothing: no open appears in its access log.
+	opensBefore := agentOpens(t, sock)
+	if n, locked, err := r.PendingCount(ctx); err != nil || n != 1 || locked != 0 {
+		t.Fatalf("PendingCount with the agent unlocked = %d, %d, %v; want 1, 0", n, locked, err)
+	}
+	if opens := agentOpens(t, sock); opens != opensBefore {
+		t.Fatalf("PendingCount had the agent open %d values", opens-opensBefore)
+	}
 	p, locked, err := r.Pending(ctx)
 	if err != nil || locked != 0 || len(p) != 1 || string(p[0].Value) != "set-here" || p[0].Class != securestore.WhenUnlocked {
 		t.Fatalf("Pending with the agent unlocked = %+v, %d, %v", p, locked, err)
+	}
+	if agentOpens(t, sock) == opensBefore {
+		t.Fatal("the access log shows no open for Pending either: the check above proves nothing")
 	}
 	errs, err = r.Apply(ctx, arrival())
 	if err != nil || errs[0] != nil {
@@ -69,4 +82,28 @@ func TestSyncThroughTheAgent(t *testing.T) {
 	if p, locked, err := r.Pending(ctx); err != nil || locked != 1 || len(p) != 0 {
 		t.Fatalf("Pending with the agent locked = %+v, %d, %v", p, locked, err)
 	}
+	if n, locked, err := r.PendingCount(ctx); err != nil || n != 1 || locked != 1 {
+		t.Fatalf("PendingCount with the agent locked = %d, %d, %v; want 1, 1", n, locked, err)
+	}
+}
+
+// agentOpens counts the opens in the agent's access log.
+func agentOpens(t *testing.T, sock string) int {
+	t.Helper()
+	c, err := agent.Dial(t.Context(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	log, err := c.Log(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range log {
+		if e.Op == agent.OpOpen {
+			n++
+		}
+	}
+	return n
 }

@@ -100,6 +100,27 @@ func (v *storeDB) agentLocked() bool {
 	return ss[0].Locked || ss[0].Generation != st.generation
 }
 
+// agentClasses returns the classes whose keys the agent holds for this
+// store's current generation (none if it cannot be asked, or holds keys
+// of another generation, which it would refuse to use).
+func (v *storeDB) agentClasses(ctx context.Context) map[Accessibility]bool {
+	ctx, cancel := context.WithTimeout(ctx, agentQueryTimeout)
+	defer cancel()
+	held := map[Accessibility]bool{}
+	st, err := v.readPasscodeState(ctx)
+	if err != nil {
+		return held
+	}
+	ss, err := v.agent.client.Status(ctx, v.agent.ref)
+	if err != nil || len(ss) == 0 || ss[0].Generation != st.generation {
+		return held
+	}
+	for _, c := range ss[0].Classes {
+		held[Accessibility(c)] = true
+	}
+	return held
+}
+
 // attachAgent connects the app's own store to the agent the config names,
 // if any. Access-group stores have no passcode, so no agent use.
 func attachAgent(ctx context.Context, r *resolved, own *storeDB) error {

@@ -221,6 +221,53 @@ func (r *SyncReplica) Pending(ctx context.Context) (out []SyncChange, locked int
 	return out, locked, err
 }
 
+// PendingCount counts the changes waiting to be pushed, and of those the
+// ones whose class key is not held here (nor by the agent): what `sync
+// status` shows. Unlike Pending, it opens no value and asks the agent to
+// open none, so a status query decrypts nothing and leaves no open in the
+// agent's access log.
+func (r *SyncReplica) PendingCount(ctx context.Context) (pending, locked int, err error) {
+	var agentHas map[Accessibility]bool // asked once, and only if needed
+	err = r.op(ctx, func() error {
+		cs := r.v.readClasses()
+		defer cs.release()
+		return storageErr(r.v.db.View(ctx, func(tx *storage.Tx) error {
+			rows, err := tx.SyncRows(true)
+			if err != nil {
+				return err
+			}
+			for _, row := range rows {
+				pending++
+				if row.Deleted {
+					continue
+				}
+				stored, _, err := tx.Get(row.Svc, row.ID)
+				if err != nil {
+					return fmt.Errorf("sync row without its item: %w", err)
+				}
+				class := Accessibility(stored)
+				if !class.valid() {
+					return fmt.Errorf("%w: unknown class %d", ErrCorrupt, stored)
+				}
+				if cs.has[class] {
+					continue
+				}
+				if agentHas == nil {
+					agentHas = map[Accessibility]bool{}
+					if r.v.agent != nil {
+						agentHas = r.v.agentClasses(ctx)
+					}
+				}
+				if !agentHas[class] {
+					locked++
+				}
+			}
+			return nil
+		}))
+	})
+	return pending, locked, err
+}
+
 // eachSyncRow calls fn with each sync row (only the pending ones if
 // pending) and its change without a value: names opened, the device
 // resolved against this store's own id.

@@ -1,6 +1,7 @@
 package securestore
 
 import (
+	"database/sql"
 	"errors"
 	"math"
 	"testing"
@@ -178,5 +179,55 @@ func TestApplyRefusesVersionPastTheClockBound(t *testing.T) {
 	}
 	if v, _ := s.GetItem(bg, "k", nil); v != "v3" {
 		t.Fatalf("GetItem = %q, want v3", v)
+	}
+}
+
+// PendingCount counts without opening values: a pending change whose value
+// no longer authenticates is counted, where Pending, which opens values
+// for a push, reports the damage.
+func TestPendingCountOpensNoValue(t *testing.T) {
+	s, r := openSyncTest(t)
+	for _, k := range []string{"a", "b"} {
+		if err := s.SetItem(bg, k, "v", syncOpts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteItem(bg, "b", nil); err != nil { // a pending tombstone
+		t.Fatal(err)
+	}
+	if n, locked, err := r.PendingCount(bg); err != nil || n != 2 || locked != 0 {
+		t.Fatalf("PendingCount = %d, %d, %v; want 2, 0", n, locked, err)
+	}
+	v, err := s.storeFor(bg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	damageValue(t, v, "a")
+	if _, _, err := r.Pending(bg); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Pending with a damaged value: %v, want ErrCorrupt (else this test proves nothing)", err)
+	}
+	if n, locked, err := r.PendingCount(bg); err != nil || n != 2 || locked != 0 {
+		t.Fatalf("PendingCount with a damaged value = %d, %d, %v; want 2, 0", n, locked, err)
+	}
+}
+
+// damageValue flips a byte in the middle of the stored value of (the
+// default service, key), through a connection of its own, as an attacker
+// with the file would.
+func damageValue(t *testing.T, v *storeDB, key string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+v.db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	id := v.meta.ItemID(DefaultService, key)
+	var value []byte
+	if err := db.QueryRow(`SELECT value FROM items WHERE id = ?`, id).Scan(&value); err != nil {
+		t.Fatal(err)
+	}
+	value[len(value)/2] ^= 0x40
+	if _, err := db.Exec(`UPDATE items SET value = ? WHERE id = ?`, value, id); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -94,14 +94,10 @@ func (g *Group) Status(ctx context.Context) (*Status, error) {
 		Epoch: g.epoch, Revision: g.rev, Errors: append([]StatusError{}, g.errs...),
 		Member: g.bundles[g.epoch] != nil && g.groupID != ""}
 	g.mu.Unlock()
-	pending, locked, err := g.rep.Pending(ctx)
-	if err != nil {
+	var err error
+	if st.Pending, st.Locked, err = g.rep.PendingCount(ctx); err != nil {
 		return nil, err
 	}
-	for _, p := range pending {
-		clear(p.Value)
-	}
-	st.Pending, st.Locked = len(pending)+locked, locked
 	waiting, err := g.rep.Deferred(ctx)
 	if err != nil {
 		return nil, err
