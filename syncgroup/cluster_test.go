@@ -37,12 +37,33 @@ type cluster struct {
 	endpoints []string
 	dir       string
 	cli       *clientv3.Client // the test's own client, for scans and faults
+	exclusive bool             // held exclusively (faultCluster): members may be stopped
 }
 
+// testCluster is the cluster, shared with the tests of other packages
+// that run at the same time (servicetest.EtcdShared).
 func testCluster(t *testing.T) *cluster {
 	t.Helper()
+	return openCluster(t, false)
+}
+
+// faultCluster is the cluster for a test that stops, kills or freezes
+// members, or compacts: held exclusively, so that no other package's test
+// meets the fault (servicetest.EtcdExclusive).
+func faultCluster(t *testing.T) *cluster {
+	t.Helper()
+	return openCluster(t, true)
+}
+
+func openCluster(t *testing.T, exclusive bool) *cluster {
+	t.Helper()
 	eps := servicetest.Env(t, "SECURESTORE_TEST_ETCD", "etcd", startEtcd)
-	c := &cluster{endpoints: strings.Split(eps, ","), dir: os.Getenv("SECURESTORE_TEST_ETCD_DIR")}
+	if exclusive {
+		servicetest.EtcdExclusive(t)
+	} else {
+		servicetest.EtcdShared(t)
+	}
+	c := &cluster{endpoints: strings.Split(eps, ","), dir: os.Getenv("SECURESTORE_TEST_ETCD_DIR"), exclusive: exclusive}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: c.endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)
@@ -290,6 +311,10 @@ type member struct {
 }
 
 func (c *cluster) members(t *testing.T) []member {
+	t.Helper()
+	if !c.exclusive {
+		t.Fatal("a test that controls members takes the cluster with faultCluster")
+	}
 	if c.dir == "" {
 		servicetest.Missing(t, "etcd member control", "$SECURESTORE_TEST_ETCD_DIR is not set", startEtcd)
 	}

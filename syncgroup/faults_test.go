@@ -17,7 +17,7 @@ import (
 // The leader is killed while two devices write: after it is back, every
 // acknowledged local write is on both devices.
 func TestLeaderKilledMidStream(t *testing.T) {
-	c := testCluster(t)
+	c := faultCluster(t)
 	devs := c.group(t, 2)
 	a, b := devs[0], devs[1]
 	leader := c.leader(t)
@@ -56,7 +56,7 @@ func TestLeaderKilledMidStream(t *testing.T) {
 // One member is stopped and restarted while the group works on through
 // the other two.
 func TestMemberStoppedAndRestarted(t *testing.T) {
-	c := testCluster(t)
+	c := faultCluster(t)
 	devs := c.group(t, 2)
 	a, b := devs[0], devs[1]
 	var m member
@@ -81,7 +81,7 @@ func TestMemberStoppedAndRestarted(t *testing.T) {
 // A device offline while etcd compacts past its revision catches up from
 // a full listing: changes, deletes and all.
 func TestOfflineAcrossCompaction(t *testing.T) {
-	c := testCluster(t)
+	c := faultCluster(t)
 	devs := c.group(t, 2)
 	a, b := devs[0], devs[1]
 	for i := range 10 {
@@ -175,7 +175,7 @@ func TestRevokedDevice(t *testing.T) {
 // GetItem; pushing fails with ErrUnavailable at its deadline, and the
 // change is pushed once etcd is back.
 func TestEtcdHungNeverBlocksTheStore(t *testing.T) {
-	c := testCluster(t)
+	c := faultCluster(t)
 	devs := c.group(t, 2)
 	a, b := devs[0], devs[1]
 	ms := c.members(t)

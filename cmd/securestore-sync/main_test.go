@@ -32,6 +32,7 @@ const envEtcd = "SECURESTORE_TEST_ETCD"
 // instead. Each script gets $ETCD (the endpoints) and $PREFIX, a key
 // prefix of its own.
 func TestScripts(t *testing.T) {
+	servicetest.EtcdShared(t) // until every script has run
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,

@@ -33,6 +33,11 @@ func init() {
 		if err != nil {
 			ts.Fatalf("build securestore-sync: %v", err)
 		}
+		release, err := servicetest.EtcdLock(false) // shared with other packages' tests
+		if err != nil {
+			ts.Fatalf("%v", err)
+		}
+		ts.Defer(release)
 		ts.Setenv("PATH", dir+string(os.PathListSeparator)+ts.Getenv("PATH"))
 		ts.Setenv("ETCD", os.Getenv(envEtcd))
 		ts.Setenv("PREFIX", fmt.Sprintf("/securestore-script/%d-%d/", os.Getpid(), scriptPrefixes.Add(1)))
