@@ -339,3 +339,37 @@ func TestAgentLocksOnReconnectToLockedSession(t *testing.T) {
 		t.Fatal("the agent is still unlocked after reconnecting to a locked session")
 	}
 }
+
+// TestAgentLocksWhenLogindReturnsLocked: the same promise when it is
+// logind, not the bus, that goes away (it restarts): the session locks
+// while no logind answers, and the agent locks when logind is back.
+func TestAgentLocksWhenLogindReturnsLocked(t *testing.T) {
+	bus := logindtest.StartBus(t)
+	session := logindtest.Session{ID: "7", PID: os.Getpid(), UID: os.Getuid()}
+	ld := logindtest.Start(t, bus.Address, session)
+	p := startAgentProc(t, []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus.Address, "XDG_SESSION_ID=7"}, nil)
+	p.waitLine(t, "listening on")
+	p.waitLine(t, "watching the session")
+
+	ref, _ := passcodeStore(t, p.sock)
+	ctx := context.Background()
+	c, err := agent.Dial(ctx, p.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Unlock(ctx, ref, []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Losing logind does not lock by itself (logind's TestShouldLock).
+	ld.Stop()
+	p.waitLine(t, "lost the session watch")
+	session.Locked = true
+	logindtest.Start(t, bus.Address, session)
+	p.waitLine(t, "watching the session again")
+	p.waitLine(t, "agent: locked: session locked (LockedHint)")
+	if !agentStatus(t, c, ref) {
+		t.Fatal("the agent is still unlocked after logind came back with the session locked")
+	}
+}
