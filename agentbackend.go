@@ -20,9 +20,11 @@ import (
 // keys in locked memory, with the key generation they belong to.
 func AgentUnlocker() agent.Unlocker { return agentUnlocker{} }
 
-type agentUnlocker struct{}
+type agentUnlocker struct {
+	clock *clock // the stores' clock; nil: the real one (tests freeze it)
+}
 
-func (agentUnlocker) Unlock(ctx context.Context, ref agent.StoreRef, passcode []byte) (*agent.Keys, error) {
+func (u agentUnlocker) Unlock(ctx context.Context, ref agent.StoreRef, passcode []byte) (*agent.Keys, error) {
 	if ref.Kind != "app" {
 		return nil, fmt.Errorf("%w: only an app's own store has a passcode", ErrNoPasscode)
 	}
@@ -31,6 +33,9 @@ func (agentUnlocker) Unlock(ctx context.Context, ref agent.StoreRef, passcode []
 		return nil, err
 	}
 	defer s.Close()
+	if u.clock != nil {
+		s.clock = *u.clock
+	}
 	v, done, err := s.ownDB(ctx)
 	if err != nil {
 		return nil, err

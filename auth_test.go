@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,12 +71,18 @@ func (p typedPasscode) AskPasscode(context.Context, agent.PromptText) (*secmem.B
 // runPresenceAgent starts an agent with the real Unlocker and prompter.
 func runPresenceAgent(t *testing.T, prompter agent.Prompter, clk agent.Clock) (string, *agent.Server) {
 	t.Helper()
+	return runAgentWith(t, agent.Options{Unlocker: securestore.AgentUnlocker(), Prompter: prompter, Clock: clk})
+}
+
+// runAgentWith starts an agent with opts on a fresh socket.
+func runAgentWith(t *testing.T, opts agent.Options) (string, *agent.Server) {
+	t.Helper()
 	sock, _ := runAgentSock(t)
 	l, err := agent.Listen(sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := agent.NewServer(agent.Options{Unlocker: securestore.AgentUnlocker(), Prompter: prompter, Clock: clk})
+	s := agent.NewServer(opts)
 	go s.Serve(l)
 	t.Cleanup(func() { s.Close(); l.Close() })
 	return sock, s
@@ -302,6 +309,127 @@ func TestRequireAuthenticationReuseWindow(t *testing.T) {
 	prompter.next = typedPasscode("0000")
 	if _, err := s.GetItem(ctx, "tok", nil); !errors.Is(err, securestore.ErrWrongPasscode) || !errors.Is(err, securestore.ErrAuthenticationRequired) {
 		t.Fatalf("a wrong passcode at the prompt: %v", err)
+	}
+}
+
+// settablePasscode is a Prompter that answers with the passcode last set,
+// which the test may change between requests.
+type settablePasscode struct{ p atomic.Pointer[string] }
+
+func (s *settablePasscode) set(p string) { s.p.Store(&p) }
+
+func (s *settablePasscode) AskPasscode(context.Context, agent.PromptText) (*secmem.Buffer, error) {
+	return secmem.Copy([]byte(*s.p.Load())), nil
+}
+
+// TestRequireAuthenticationPromptIsAnAttempt backs docs/SECURITY.md's
+// promise that a passcode typed at a requireAuthentication prompt is
+// checked as an unlock attempt: a wrong one raises the store's count of
+// wrong passcodes as Unlock's do, and once the count asks for a delay the
+// next prompt's passcode waits it out before it is tried. The agent runs
+// the real Unlocker, its stores' clock frozen so that a delay is reported
+// instead of waited; the test's handle has the same frozen clock, so its
+// UnlockDelay announces the delay the agent's attempt then waits.
+func TestRequireAuthenticationPromptIsAnAttempt(t *testing.T) {
+	ctx := testonly.WithCheapKDFs(context.Background())
+	var mu sync.Mutex
+	var slept []time.Duration
+	waited := func() []time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		w := slept
+		slept = nil
+		return w
+	}
+	unlocker := securestore.AgentUnlockerForTest(func(d time.Duration) {
+		mu.Lock()
+		slept = append(slept, d)
+		mu.Unlock()
+	})
+	typed := &settablePasscode{}
+	typed.set("1234")
+	prompter := &countingPrompter{next: typed}
+	sock, _ := runAgentWith(t, agent.Options{Unlocker: unlocker, Prompter: prompter})
+	s := openAuthStore(t, filepath.Join(t.TempDir(), "stores"), sock)
+	securestore.FrozenClockForTest(s, func(time.Duration) { t.Error("the test's handle waited") })
+	if err := s.SetPasscode(ctx, nil, []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetItem(ctx, "tok", "v", authSet); err != nil {
+		t.Fatal(err)
+	}
+	failures := func() int {
+		t.Helper()
+		n, err := securestore.PasscodeFailuresForTest(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	delay := func() time.Duration {
+		t.Helper()
+		wait, n, err := s.UnlockDelay(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != failures() {
+			t.Fatalf("UnlockDelay counts %d wrong passcodes, the store %d", n, failures())
+		}
+		return wait
+	}
+	// read prompts once (a window of 0) and returns the wait the agent's
+	// passcode attempt made before it was tried.
+	read := func(want error) time.Duration {
+		t.Helper()
+		before := prompter.count()
+		v, err := s.GetItem(ctx, "tok", nil)
+		if prompter.count() != before+1 {
+			t.Fatalf("GetItem made %d prompts, want 1", prompter.count()-before)
+		}
+		switch {
+		case want == nil && (err != nil || v != "v"):
+			t.Fatalf("GetItem with the right passcode at the prompt: %q, %v", v, err)
+		case want != nil && (!errors.Is(err, want) || !errors.Is(err, securestore.ErrAuthenticationRequired)):
+			t.Fatalf("GetItem with a wrong passcode at the prompt: %v, want %v", err, want)
+		}
+		var sum time.Duration
+		for _, d := range waited() {
+			sum += d
+		}
+		return sum
+	}
+	if n := failures(); n != 0 {
+		t.Fatalf("%d wrong passcodes counted after the right one at the set's prompt", n)
+	}
+
+	typed.set("0000")
+	for i := 1; i <= 3; i++ { // typos are free, and counted
+		if w := read(securestore.ErrWrongPasscode); w != 0 {
+			t.Fatalf("wrong passcode %d at the prompt waited %v, want none", i, w)
+		}
+		if n := failures(); n != i {
+			t.Fatalf("after %d wrong passcodes at the prompt the store counts %d", i, n)
+		}
+	}
+	for i, want := range []time.Duration{time.Second, 2 * time.Second} {
+		announced := delay()
+		if announced != want {
+			t.Fatalf("after %d wrong passcodes at the prompt UnlockDelay = %v, want %v", 3+i, announced, want)
+		}
+		if w := read(securestore.ErrWrongPasscode); w != announced {
+			t.Fatalf("the prompt's passcode after %d wrong ones waited %v, want the announced %v", 3+i, w, announced)
+		}
+		if n := failures(); n != 4+i {
+			t.Fatalf("after %d wrong passcodes at the prompt the store counts %d", 4+i, n)
+		}
+	}
+	// The right passcode waits too, then clears the count.
+	typed.set("1234")
+	if w, announced := read(nil), 4*time.Second; w != announced {
+		t.Fatalf("the right passcode after 5 wrong ones waited %v, want %v", w, announced)
+	}
+	if n, d := failures(), delay(); n != 0 || d != 0 {
+		t.Fatalf("after the right passcode at the prompt: %d wrong passcodes counted, delay %v; want 0, 0", n, d)
 	}
 }
 

@@ -152,14 +152,17 @@ func (s *Server) servePresence(q *Request, send func(*Reply) bool) (*Reply, bool
 	return r, ok
 }
 
-// wipeAt wipes h when its time is up, even if no request comes.
+// wipeAt wipes h when its time is up, even if no request comes. The
+// timer starts here, before the reply that hands out the proof is sent,
+// so that it counts from the proof and not from whenever the goroutine
+// first runs.
 func (s *Server) wipeAt(h *heldPresence) {
-	d := h.until.Sub(s.clock.Now())
+	due := s.clock.After(h.until.Sub(s.clock.Now()))
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		select {
-		case <-s.clock.After(d):
+		case <-due:
 		case <-s.done:
 			return // Close wipes
 		}

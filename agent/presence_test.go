@@ -184,3 +184,67 @@ func TestLockEventDropsPresence(t *testing.T) {
 		t.Fatalf("%d prompts after a lock event; want 2: the held proof survived the lock", n)
 	}
 }
+
+// heldPresenceKey returns the presence key the server holds for ref's
+// store, or nil.
+func heldPresenceKey(s *Server, ref StoreRef) *secmem.Buffer {
+	p := &s.keys.presence
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if h := p.held[storeName(ref)]; h != nil {
+		return h.key
+	}
+	return nil
+}
+
+// TestPresenceWipedWithoutRequest backs docs/SECURITY.md's promise that
+// the agent keeps a presence key only until its proof is older than the
+// reuse window of the read that prompted (at most presence.MaxWindow),
+// and wipes it then: with no request at all after the prompt, the key
+// leaves the agent's state and its memory is zeroed when the window
+// ends, not at the next request.
+func TestPresenceWipedWithoutRequest(t *testing.T) {
+	s, c, pr, clk := presenceServer(t)
+	ctx := context.Background()
+	it := Item{Store: testRef, Class: 1 | AuthFlag, Service: "app", Key: "tok"}
+
+	for _, tc := range []struct {
+		asked, held time.Duration
+	}{
+		{time.Minute, time.Minute},
+		{time.Hour, 5 * time.Minute}, // cut to the longest window
+	} {
+		prompts := pr.n.Load()
+		if _, _, err := c.SealWithPresence(ctx, it, Presence{Window: tc.asked}, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if pr.n.Load() != prompts+1 {
+			t.Fatalf("window %v: no prompt", tc.asked)
+		}
+		key := heldPresenceKey(s, testRef)
+		if key == nil || len(key.Bytes()) == 0 {
+			t.Fatalf("window %v: the agent holds no presence key after the prompt", tc.asked)
+		}
+		// A Status on the same connection (which the access log leaves
+		// out) waits for the Seal's handling to end, log entry included.
+		if _, err := c.Status(ctx, testRef); err != nil {
+			t.Fatal(err)
+		}
+		requests := len(s.log.all())
+
+		// The fake clock fires nothing before the deadline: a key still
+		// held here is held on purpose, not by a timer yet to run.
+		clk.Advance(tc.held - time.Second)
+		if heldPresenceKey(s, testRef) != key || len(key.Bytes()) == 0 {
+			t.Fatalf("window %v: the key was dropped a second before the window ended", tc.asked)
+		}
+		clk.Advance(time.Second)
+		waitFor(t, func() bool { return heldPresenceKey(s, testRef) == nil })
+		if key.Bytes() != nil {
+			t.Fatalf("window %v: the dropped key's memory was not wiped", tc.asked)
+		}
+		if n := len(s.log.all()); n != requests {
+			t.Fatalf("window %v: %d requests reached the agent meanwhile; the wipe must need none", tc.asked, n-requests)
+		}
+	}
+}

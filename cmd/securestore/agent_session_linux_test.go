@@ -298,3 +298,78 @@ func TestRequireAuthenticationThroughPinentry(t *testing.T) {
 		t.Fatalf("GetItem through pinentry: %q, %v", r.v, r.err)
 	}
 }
+
+// TestAgentLocksOnReconnectToLockedSession backs docs/SECURITY.md's
+// promise that the agent locks on reconnecting to a session that locked
+// while it could not see it: the system bus dies, the session locks
+// meanwhile (logind comes back with LockedHint already true, so no signal
+// ever says so), and once the watch is back the agent's stores are locked.
+func TestAgentLocksOnReconnectToLockedSession(t *testing.T) {
+	bus := logindtest.StartBus(t)
+	session := logindtest.Session{ID: "7", PID: os.Getpid(), UID: os.Getuid()}
+	logindtest.Start(t, bus.Address, session)
+	p := startAgentProc(t, []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus.Address, "XDG_SESSION_ID=7"}, nil)
+	p.waitLine(t, "listening on")
+	p.waitLine(t, "watching the session")
+
+	ref, _ := passcodeStore(t, p.sock)
+	ctx := context.Background()
+	c, err := agent.Dial(ctx, p.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Unlock(ctx, ref, []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+	if agentStatus(t, c, ref) {
+		t.Fatal("locked right after the unlock")
+	}
+
+	// Losing the bus does not lock by itself (logind's TestShouldLock).
+	bus.Stop()
+	p.waitLine(t, "lost the session watch")
+	// The session locks while the agent is blind.
+	bus.Start()
+	session.Locked = true
+	logindtest.Start(t, bus.Address, session)
+	p.waitLine(t, "watching the session again")
+	p.waitLine(t, "agent: locked: session locked (LockedHint)")
+	if !agentStatus(t, c, ref) {
+		t.Fatal("the agent is still unlocked after reconnecting to a locked session")
+	}
+}
+
+// TestAgentLocksWhenLogindReturnsLocked: the same promise when it is
+// logind, not the bus, that goes away (it restarts): the session locks
+// while no logind answers, and the agent locks when logind is back.
+func TestAgentLocksWhenLogindReturnsLocked(t *testing.T) {
+	bus := logindtest.StartBus(t)
+	session := logindtest.Session{ID: "7", PID: os.Getpid(), UID: os.Getuid()}
+	ld := logindtest.Start(t, bus.Address, session)
+	p := startAgentProc(t, []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus.Address, "XDG_SESSION_ID=7"}, nil)
+	p.waitLine(t, "listening on")
+	p.waitLine(t, "watching the session")
+
+	ref, _ := passcodeStore(t, p.sock)
+	ctx := context.Background()
+	c, err := agent.Dial(ctx, p.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Unlock(ctx, ref, []byte("1234")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Losing logind does not lock by itself (logind's TestShouldLock).
+	ld.Stop()
+	p.waitLine(t, "lost the session watch")
+	session.Locked = true
+	logindtest.Start(t, bus.Address, session)
+	p.waitLine(t, "watching the session again")
+	p.waitLine(t, "agent: locked: session locked (LockedHint)")
+	if !agentStatus(t, c, ref) {
+		t.Fatal("the agent is still unlocked after logind came back with the session locked")
+	}
+}

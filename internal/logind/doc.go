@@ -21,7 +21,9 @@
 //   - the Manager's PrepareForSleep(b) signal: true just before suspend or
 //     hibernation, false after resume;
 //   - the bus itself: logind leaving the bus (NameOwnerChanged) and the
-//     connection dropping are reported, and the watcher reconnects.
+//     connection dropping are reported, and the watcher reconnects; when
+//     logind or the connection is back it reports the session's
+//     LockedHint, which may have turned true while it could not see it.
 //
 // The session is Options.SessionID, else $XDG_SESSION_ID, else the session
 // of this process (Manager.GetSessionByPID), else, for a process in no

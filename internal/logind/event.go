@@ -20,7 +20,9 @@ const (
 	// ServiceLost: logind left the bus; nothing more is seen until
 	// ServiceBack.
 	ServiceLost
-	// ServiceBack: logind is on the bus again.
+	// ServiceBack: logind is on the bus again; Event.Locked holds the
+	// session's LockedHint as the returning logind gives it (true when it
+	// cannot say: the session may have locked while logind was away).
 	ServiceBack
 	// BusLost: the connection to the bus dropped (Event.Err says why);
 	// the watcher keeps trying to reconnect.
@@ -45,7 +47,7 @@ func (k Kind) String() string {
 // Event is one thing that happened to the session.
 type Event struct {
 	Kind     Kind
-	Locked   bool  // LockedHint, Reconnected: the session's LockedHint
+	Locked   bool  // LockedHint, Reconnected, ServiceBack: the session's LockedHint
 	Sleeping bool  // PrepareForSleep: true before sleep, false after resume
 	Err      error // BusLost: why
 }
@@ -59,7 +61,7 @@ func (e Event) ShouldLock() bool {
 	switch e.Kind {
 	case Lock:
 		return true
-	case LockedHint, Reconnected:
+	case LockedHint, Reconnected, ServiceBack:
 		return e.Locked
 	case PrepareForSleep:
 		return e.Sleeping
@@ -76,7 +78,7 @@ func (e Event) Reason() string {
 	switch e.Kind {
 	case PrepareForSleep:
 		return "before sleep"
-	case LockedHint, Reconnected:
+	case LockedHint, Reconnected, ServiceBack:
 		return "session locked (LockedHint)"
 	}
 	return "session locked"
@@ -84,7 +86,7 @@ func (e Event) Reason() string {
 
 func (e Event) String() string {
 	switch e.Kind {
-	case LockedHint, Reconnected:
+	case LockedHint, Reconnected, ServiceBack:
 		return fmt.Sprintf("%v(locked=%v)", e.Kind, e.Locked)
 	case PrepareForSleep:
 		return fmt.Sprintf("%v(%v)", e.Kind, e.Sleeping)

@@ -357,7 +357,7 @@ func (w *Watcher) event(ctx context.Context, c *conn, sig *dbus.Signal) (Event, 
 		if newOwner == "" {
 			return Event{Kind: ServiceLost}, true
 		}
-		return Event{Kind: ServiceBack}, true
+		return w.serviceBack(ctx, c), true
 	}
 	if c.owner == "" || sig.Sender != c.owner {
 		return Event{}, false // not from logind: forged, or stale
@@ -377,6 +377,23 @@ func (w *Watcher) event(ctx context.Context, c *conn, sig *dbus.Signal) (Event, 
 		return w.lockedHintChanged(ctx, c, sig.Body)
 	}
 	return Event{}, false
+}
+
+// serviceBack is the event of logind's return: the session may have
+// locked while no logind could say so, so the returning one is asked for
+// its LockedHint. A session it cannot answer for counts as locked: a
+// lock too many costs a passcode, a lock missed keeps secrets open.
+func (w *Watcher) serviceBack(ctx context.Context, c *conn) Event {
+	ctx, cancel := context.WithTimeout(ctx, w.opts.CallTimeout)
+	defer cancel()
+	var locked bool
+	if w.lockedHint(ctx, c, &locked) != nil {
+		locked = true
+	}
+	w.mu.Lock()
+	w.locked = locked
+	w.mu.Unlock()
+	return Event{Kind: ServiceBack, Locked: locked}
 }
 
 // lockedHintChanged reads a PropertiesChanged(s interface, a{sv} changed,

@@ -274,6 +274,51 @@ func TestBusLost(t *testing.T) {
 	expect(t, w, logind.Event{Kind: logind.Lock})
 }
 
+// TestReconnectToLockedSession: a session that locked while the bus was
+// down (logind is back with LockedHint already true, and no signal says
+// so) is reported locked by the reconnection itself, and the watcher's
+// Locked says so too.
+func TestReconnectToLockedSession(t *testing.T) {
+	bus := logindtest.StartBus(t)
+	logindtest.Start(t, bus.Address, logindtest.Session{ID: "c7", PID: 1})
+	w := watch(t, logind.Options{Address: bus.Address, SessionID: "c7", RetryInterval: 20 * time.Millisecond})
+	bus.Stop()
+	if ev := next(t, w); ev.Kind != logind.BusLost {
+		t.Fatalf("event %v, want BusLost", ev)
+	}
+	bus.Start()
+	logindtest.Start(t, bus.Address, logindtest.Session{ID: "c7", PID: 1, Locked: true})
+	ev := next(t, w)
+	if ev.Kind != logind.Reconnected || !ev.Locked || !ev.ShouldLock() || !w.Locked() {
+		t.Fatalf("event %v (watcher's Locked %v), want Reconnected(locked=true), which locks", ev, w.Locked())
+	}
+}
+
+// TestServiceBackToLockedSession: the session locked while logind was
+// away (it restarted, and is back with LockedHint already true, which no
+// signal says): ServiceBack reports it locked; so it does when the
+// returning logind cannot answer for the session.
+func TestServiceBackToLockedSession(t *testing.T) {
+	bus := logindtest.StartBus(t)
+	ld := logindtest.Start(t, bus.Address, logindtest.Session{ID: "c8", PID: 1})
+	w := watch(t, logind.Options{Address: bus.Address, SessionID: "c8"})
+	ld.Stop()
+	expect(t, w, logind.Event{Kind: logind.ServiceLost})
+	ld = logindtest.Start(t, bus.Address, logindtest.Session{ID: "c8", PID: 1, Locked: true})
+	ev := next(t, w)
+	if ev.Kind != logind.ServiceBack || !ev.Locked || !ev.ShouldLock() || !w.Locked() {
+		t.Fatalf("event %v (watcher's Locked %v), want ServiceBack(locked=true), which locks", ev, w.Locked())
+	}
+	// A logind that comes back without the session cannot say it is
+	// unlocked: that counts as locked.
+	ld.Stop()
+	expect(t, w, logind.Event{Kind: logind.ServiceLost})
+	logindtest.Start(t, bus.Address, logindtest.Session{ID: "other", PID: 1})
+	if ev := next(t, w); ev.Kind != logind.ServiceBack || !ev.ShouldLock() {
+		t.Fatalf("event %v, want ServiceBack(locked=true) for a session logind no longer knows", ev)
+	}
+}
+
 // TestClose: Close ends the watcher and closes Events; so does the end
 // of Watch's context.
 func TestClose(t *testing.T) {
@@ -307,7 +352,11 @@ func TestShouldLock(t *testing.T) {
 		{Kind: logind.PrepareForSleep, Sleeping: true}: true,
 		{Kind: logind.PrepareForSleep}:                 false,
 		{Kind: logind.ServiceLost}:                     false,
+		{Kind: logind.BusLost}:                         false,
 		{Kind: logind.Reconnected, Locked: true}:       true,
+		{Kind: logind.Reconnected}:                     false,
+		{Kind: logind.ServiceBack, Locked: true}:       true,
+		{Kind: logind.ServiceBack}:                     false,
 	} {
 		if ev.ShouldLock() != want {
 			t.Errorf("%v.ShouldLock() = %v, want %v", ev, !want, want)

@@ -17,12 +17,15 @@ import (
 
 // Session is one session the fake logind knows: its id, the process
 // that GetSessionByPID maps to it, and its user, whose display session
-// (User.Display) it is when Display is set.
+// (User.Display) it is when Display is set. Locked is its LockedHint when
+// the service starts: a session that locked while a watcher could not
+// see it (no signal is emitted for it).
 type Session struct {
 	ID      string
 	PID     int
 	UID     int
 	Display bool
+	Locked  bool
 }
 
 // Logind serves org.freedesktop.login1 on a bus: the Manager at
@@ -96,7 +99,7 @@ func Start(t testing.TB, address string, sessions ...Session) *Logind {
 		path := SessionPath(s.ID)
 		props, err := prop.Export(conn, path, prop.Map{sessionInterface: {
 			"Id":         {Value: s.ID, Emit: prop.EmitConst},
-			"LockedHint": {Value: false, Emit: prop.EmitTrue},
+			"LockedHint": {Value: s.Locked, Emit: prop.EmitTrue},
 		}})
 		if err != nil {
 			t.Fatal(err)
