@@ -98,6 +98,17 @@ func (c *cluster) device(t *testing.T, prefix, name string) *device {
 // join and are approved by it, and every device runs.
 func (c *cluster) group(t *testing.T, n int) []*device {
 	t.Helper()
+	devs := c.joined(t, n)
+	for _, d := range devs {
+		d.start()
+	}
+	return devs
+}
+
+// joined makes a group of n devices as group does, but starts none of
+// their Run loops (for a test that sets a device up first).
+func (c *cluster) joined(t *testing.T, n int) []*device {
+	t.Helper()
 	prefix := c.prefix(t)
 	ctx := ctxFor(t, 30*time.Second)
 	var devs []*device
@@ -120,9 +131,6 @@ func (c *cluster) group(t *testing.T, n int) []*device {
 			}
 		}
 		devs = append(devs, d)
-	}
-	for _, d := range devs {
-		d.start()
 	}
 	return devs
 }

@@ -64,6 +64,8 @@ func (g *Group) runWatch(ctx context.Context) error {
 	g.pushNoted(ctx)
 	tick := time.NewTicker(g.cfg.PollInterval)
 	defer tick.Stop()
+	alive := g.newLiveness()
+	defer alive.stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -71,6 +73,9 @@ func (g *Group) runWatch(ctx context.Context) error {
 		case resp, ok := <-wch:
 			if !ok {
 				return fmt.Errorf("%w: the watch ended", ErrUnavailable)
+			}
+			if alive.heard(&resp) {
+				continue
 			}
 			if resp.CompactRevision != 0 {
 				// etcd no longer has the history since our revision.
@@ -90,6 +95,10 @@ func (g *Group) runWatch(ctx context.Context) error {
 		case <-tick.C:
 			g.pushNoted(ctx)
 			g.retryDeferred(ctx)
+		case <-alive.timer.C:
+			if err := alive.quiet(ctx); err != nil {
+				return err
+			}
 		}
 	}
 }
