@@ -76,11 +76,18 @@ type device struct {
 
 func (c *cluster) device(t *testing.T, prefix, name string) *device {
 	t.Helper()
+	return c.deviceVia(t, prefix, name, c.endpoints)
+}
+
+// deviceVia makes a device that reaches the cluster through endpoints
+// (say a proxy in front of each member).
+func (c *cluster) deviceVia(t *testing.T, prefix, name string, endpoints []string) *device {
+	t.Helper()
 	store, err := securestore.Open(t.Context(), securestore.Config{App: "app", Dir: testdir.New(t), Protector: "file"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := Open(t.Context(), store, Config{Endpoints: c.endpoints, Prefix: prefix, DeviceName: name,
+	g, err := Open(t.Context(), store, Config{Endpoints: endpoints, Prefix: prefix, DeviceName: name,
 		CallTimeout: 2 * time.Second, PollInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -95,9 +95,13 @@ func Open(ctx context.Context, store *securestore.Store, cfg Config) (*Group, er
 		// keepaliveTime+CallTimeout, so that calls and the watch
 		// reconnect instead of waiting on it. Only connections with a
 		// call or a watch on them are pinged: etcd's server refuses
-		// pings on a connection without one (PermitWithoutStream false
-		// on its side) and would close it with GOAWAY, and an idle
-		// connection that died costs at most one call's CallTimeout.
+		// pings on a connection without one (PermitWithoutStream is
+		// false on its side) and closes it with GOAWAY too_many_pings,
+		// and on each such GOAWAY gRPC doubles the keepalive interval
+		// for the whole client, so within hours it would no longer
+		// notice a dead connection under the watch either. An idle
+		// connection that died costs the first call on it its
+		// CallTimeout, and is dropped by the pings that call starts.
 		DialKeepAliveTime:    cfg.keepaliveTime(),
 		DialKeepAliveTimeout: cfg.CallTimeout,
 		PermitWithoutStream:  false,
