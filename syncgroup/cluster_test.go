@@ -97,11 +97,18 @@ type device struct {
 
 func (c *cluster) device(t *testing.T, prefix, name string) *device {
 	t.Helper()
+	return c.deviceVia(t, prefix, name, c.endpoints)
+}
+
+// deviceVia makes a device that reaches the cluster through endpoints
+// (say a proxy in front of each member).
+func (c *cluster) deviceVia(t *testing.T, prefix, name string, endpoints []string) *device {
+	t.Helper()
 	store, err := securestore.Open(t.Context(), securestore.Config{App: "app", Dir: testdir.New(t), Protector: "file"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := Open(t.Context(), store, Config{Endpoints: c.endpoints, Prefix: prefix, DeviceName: name,
+	g, err := Open(t.Context(), store, Config{Endpoints: endpoints, Prefix: prefix, DeviceName: name,
 		CallTimeout: 2 * time.Second, PollInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -118,6 +125,17 @@ func (c *cluster) device(t *testing.T, prefix, name string) *device {
 // group makes a group of n devices: the first creates it, the others
 // join and are approved by it, and every device runs.
 func (c *cluster) group(t *testing.T, n int) []*device {
+	t.Helper()
+	devs := c.joined(t, n)
+	for _, d := range devs {
+		d.start()
+	}
+	return devs
+}
+
+// joined makes a group of n devices as group does, but starts none of
+// their Run loops (for a test that sets a device up first).
+func (c *cluster) joined(t *testing.T, n int) []*device {
 	t.Helper()
 	prefix := c.prefix(t)
 	ctx := ctxFor(t, 30*time.Second)
@@ -141,9 +159,6 @@ func (c *cluster) group(t *testing.T, n int) []*device {
 			}
 		}
 		devs = append(devs, d)
-	}
-	for _, d := range devs {
-		d.start()
 	}
 	return devs
 }

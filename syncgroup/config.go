@@ -37,8 +37,35 @@ type Config struct {
 	// DialTimeout the connection (default 5 s); PollInterval is how often
 	// Run looks for changes made by other processes on this device and
 	// retries what waited (default 1 s).
+	//
+	// They also bound how long a connection that died without a word (a
+	// member frozen, a peer gone without a reset, a NAT that dropped the
+	// flow) goes unnoticed. gRPC keepalive pings a connection that carries
+	// a call or Run's watch after keepaliveTime of quiet (2×CallTimeout,
+	// at least 10 s) and drops it when no answer comes within CallTimeout.
+	// Run's watch, after watchIdle (10×PollInterval) with nothing
+	// delivered, asks etcd for a progress report and, when none arrives
+	// within CallTimeout, gives the watch up (ErrUnavailable, "went
+	// silent"), reconnects and catches up from the last revision applied:
+	// with the defaults a silent watch is noticed within 20 s.
 	CallTimeout, DialTimeout, PollInterval time.Duration
 }
+
+// keepaliveFloor is gRPC's least keepalive interval (a shorter one is
+// raised to it); it is also above etcd's default
+// --grpc-keepalive-min-time (5 s), under which the server answers pings
+// with GOAWAY.
+const keepaliveFloor = 10 * time.Second
+
+// keepaliveTime is how long a connection may be quiet before gRPC pings
+// it: 2×CallTimeout, at least keepaliveFloor.
+func (c *Config) keepaliveTime() time.Duration {
+	return max(2*c.CallTimeout, keepaliveFloor)
+}
+
+// watchIdle is how long Run's watch may deliver nothing before Run asks
+// etcd whether it is still there.
+func (c *Config) watchIdle() time.Duration { return 10 * c.PollInterval }
 
 func (c *Config) normalize() error {
 	if len(c.Endpoints) == 0 {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -42,6 +43,15 @@ type Group struct {
 	pushMu sync.Mutex // one push at a time
 
 	listings atomic.Int64 // full listings done, for tests
+
+	// How Run's watch checks that it is alive (liveness.go): after
+	// watchIdle with nothing delivered it asks for progress, and gives up
+	// when nothing arrives within progressWait. From Config; tests
+	// shorten them before Run starts.
+	watchIdle, progressWait time.Duration
+	// testOnlySilent, if set before Run starts, is called each time Run
+	// gives up on a silent watch, with the error Run gets.
+	testOnlySilent func(err error)
 }
 
 // Local settings (securestore.SyncReplica.Setting names).
@@ -69,7 +79,8 @@ func Open(ctx context.Context, store *securestore.Store, cfg Config) (*Group, er
 	if err != nil {
 		return nil, err
 	}
-	g := &Group{cfg: cfg, rep: rep, bundles: map[uint32]bundle{}, revCh: make(chan struct{})}
+	g := &Group{cfg: cfg, rep: rep, bundles: map[uint32]bundle{}, revCh: make(chan struct{}),
+		watchIdle: cfg.watchIdle(), progressWait: cfg.CallTimeout}
 	if err := g.loadLocal(ctx); err != nil {
 		g.wipe() // the device key and any bundle read before the failure
 		return nil, err
@@ -80,8 +91,22 @@ func Open(ctx context.Context, store *securestore.Store, cfg Config) (*Group, er
 		Username:    cfg.Username,
 		Password:    cfg.Password,
 		DialTimeout: cfg.DialTimeout,
-		Logger:      zap.NewNop(),
-		Context:     context.WithoutCancel(ctx),
+		// A connection that stops answering is dropped within
+		// keepaliveTime+CallTimeout, so that calls and the watch
+		// reconnect instead of waiting on it. Only connections with a
+		// call or a watch on them are pinged: etcd's server refuses
+		// pings on a connection without one (PermitWithoutStream is
+		// false on its side) and closes it with GOAWAY too_many_pings,
+		// and on each such GOAWAY gRPC doubles the keepalive interval
+		// for the whole client, so within hours it would no longer
+		// notice a dead connection under the watch either. An idle
+		// connection that died costs the first call on it its
+		// CallTimeout, and is dropped by the pings that call starts.
+		DialKeepAliveTime:    cfg.keepaliveTime(),
+		DialKeepAliveTimeout: cfg.CallTimeout,
+		PermitWithoutStream:  false,
+		Logger:               zap.NewNop(),
+		Context:              context.WithoutCancel(ctx),
 	})
 	if err != nil {
 		g.wipe()

@@ -64,25 +64,14 @@ func (g *Group) runWatch(ctx context.Context) error {
 	g.pushNoted(ctx)
 	tick := time.NewTicker(g.cfg.PollInterval)
 	defer tick.Stop()
+	alive := g.newLiveness()
+	defer alive.stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case resp, ok := <-wch:
-			if !ok {
-				return fmt.Errorf("%w: the watch ended", ErrUnavailable)
-			}
-			if resp.CompactRevision != 0 {
-				// etcd no longer has the history since our revision.
-				if err := g.fullListing(ctx); err != nil {
-					return err
-				}
-				return errRestart
-			}
-			if err := resp.Err(); err != nil {
-				return fmt.Errorf("%w: %v", ErrUnavailable, err)
-			}
-			if err := g.handleEvents(ctx, &resp); err != nil {
+			if err := g.watchResponse(ctx, alive, resp, ok); err != nil {
 				return err
 			}
 		case <-g.rep.Changed():
@@ -90,8 +79,44 @@ func (g *Group) runWatch(ctx context.Context) error {
 		case <-tick.C:
 			g.pushNoted(ctx)
 			g.retryDeferred(ctx)
+		case <-alive.timer.C:
+			// A response that came while the loop was busy (a slow push)
+			// waits in wch, and select chooses at random: take it first.
+			select {
+			case resp, ok := <-wch:
+				if err := g.watchResponse(ctx, alive, resp, ok); err != nil {
+					return err
+				}
+				continue
+			default:
+			}
+			if err := alive.quiet(ctx); err != nil {
+				return err
+			}
 		}
 	}
+}
+
+// watchResponse handles one response of the watch (ok false: the watch
+// ended); an error ends the watch.
+func (g *Group) watchResponse(ctx context.Context, alive *liveness, resp clientv3.WatchResponse, ok bool) error {
+	if !ok {
+		return fmt.Errorf("%w: the watch ended", ErrUnavailable)
+	}
+	if alive.heard(&resp) {
+		return nil
+	}
+	if resp.CompactRevision != 0 {
+		// etcd no longer has the history since our revision.
+		if err := g.fullListing(ctx); err != nil {
+			return err
+		}
+		return errRestart
+	}
+	if err := resp.Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return g.handleEvents(ctx, &resp)
 }
 
 // Sync runs one round without a watch: it fetches new keys, applies what
