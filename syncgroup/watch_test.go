@@ -17,7 +17,7 @@ import (
 // ever; once the members are thawed, b reconnects, catches up from the
 // revision it kept (no full listing) and receives a's change.
 func TestSilentEtcdEndsTheWatch(t *testing.T) {
-	c := testCluster(t)
+	c := faultCluster(t)
 	devs := c.joined(t, 2)
 	a, b := devs[0], devs[1]
 	// Shortened bounds: b asks for progress after 200 ms of quiet and
