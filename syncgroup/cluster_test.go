@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -354,6 +355,25 @@ func (m member) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
 	if err := syscall.Kill(m.pid(t), sig); err != nil {
 		t.Fatalf("%s: %v: %v", m.name, sig, err)
+	}
+}
+
+// freeze stops every member (SIGSTOP): etcd hangs, its connections stay
+// open. It returns the thaw, which the caller defers and may also call
+// earlier; only its first call resumes them.
+func (c *cluster) freeze(t *testing.T) (thaw func()) {
+	t.Helper()
+	ms := c.members(t)
+	for _, m := range ms {
+		m.signal(t, syscall.SIGSTOP)
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			for _, m := range ms {
+				m.signal(t, syscall.SIGCONT)
+			}
+		})
 	}
 }
 

@@ -5,7 +5,6 @@ package syncgroup
 import (
 	"errors"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -178,19 +177,7 @@ func TestEtcdHungNeverBlocksTheStore(t *testing.T) {
 	c := faultCluster(t)
 	devs := c.group(t, 2)
 	a, b := devs[0], devs[1]
-	ms := c.members(t)
-	for _, m := range ms {
-		m.signal(t, syscall.SIGSTOP)
-	}
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			for _, m := range ms {
-				m.signal(t, syscall.SIGCONT)
-			}
-			thawed = true
-		}
-	}
+	thaw := c.freeze(t)
 	defer thaw()
 	a.set("k", "while-hung")
 	if v, err := a.get("k"); err != nil || v != "while-hung" {

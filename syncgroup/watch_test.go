@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -42,20 +41,8 @@ func TestSilentEtcdEndsTheWatch(t *testing.T) {
 	listings := b.g.listings.Load()
 	kept := b.g.Revision()
 
-	ms := c.members(t)
 	frozen.Store(true)
-	for _, m := range ms {
-		m.signal(t, syscall.SIGSTOP)
-	}
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			for _, m := range ms {
-				m.signal(t, syscall.SIGCONT)
-			}
-			thawed = true
-		}
-	}
+	thaw := c.freeze(t)
 	defer thaw()
 
 	select {

@@ -117,23 +117,31 @@ func agentStatus(t *testing.T, c *agent.Client, ref agent.StoreRef) (locked bool
 	return len(ss) == 0 || ss[0].Locked
 }
 
+// sessionAgent starts an agent that watches session 7 on bus (whose
+// logind the caller started), and returns it with a client and a store
+// with a passcode ("1234") that the client can unlock.
+func sessionAgent(t *testing.T, bus *logindtest.Bus) (*agentProc, *agent.Client, agent.StoreRef) {
+	t.Helper()
+	p := startAgentProc(t, []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus.Address, "XDG_SESSION_ID=7"}, nil)
+	p.waitLine(t, "listening on")
+	p.waitLine(t, "watching the session")
+	ref, _ := passcodeStore(t, p.sock)
+	c, err := agent.Dial(context.Background(), p.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return p, c, ref
+}
+
 // TestAgentLocksWithTheSession runs the agent against a private bus with a
 // service speaking logind's interface, and checks that the session's Lock
 // signal, LockedHint=true and PrepareForSleep(true) each lock it.
 func TestAgentLocksWithTheSession(t *testing.T) {
 	bus := logindtest.StartBus(t)
 	ld := logindtest.Start(t, bus.Address, logindtest.Session{ID: "7", PID: os.Getpid(), UID: os.Getuid()})
-	p := startAgentProc(t, []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus.Address, "XDG_SESSION_ID=7"}, nil)
-	p.waitLine(t, "listening on")
-	p.waitLine(t, "watching the session")
-
-	ref, _ := passcodeStore(t, p.sock)
+	p, c, ref := sessionAgent(t, bus)
 	ctx := context.Background()
-	c, err := agent.Dial(ctx, p.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 
 	for _, tc := range []struct {
 		name, reason string
@@ -308,17 +316,8 @@ func TestAgentLocksOnReconnectToLockedSession(t *testing.T) {
 	bus := logindtest.StartBus(t)
 	session := logindtest.Session{ID: "7", PID: os.Getpid(), UID: os.Getuid()}
 	logindtest.Start(t, bus.Address, session)
-	p := startAgentProc(t, []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus.Address, "XDG_SESSION_ID=7"}, nil)
-	p.waitLine(t, "listening on")
-	p.waitLine(t, "watching the session")
-
-	ref, _ := passcodeStore(t, p.sock)
+	p, c, ref := sessionAgent(t, bus)
 	ctx := context.Background()
-	c, err := agent.Dial(ctx, p.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	if _, err := c.Unlock(ctx, ref, []byte("1234")); err != nil {
 		t.Fatal(err)
 	}
@@ -347,17 +346,8 @@ func TestAgentLocksWhenLogindReturnsLocked(t *testing.T) {
 	bus := logindtest.StartBus(t)
 	session := logindtest.Session{ID: "7", PID: os.Getpid(), UID: os.Getuid()}
 	ld := logindtest.Start(t, bus.Address, session)
-	p := startAgentProc(t, []string{"DBUS_SYSTEM_BUS_ADDRESS=" + bus.Address, "XDG_SESSION_ID=7"}, nil)
-	p.waitLine(t, "listening on")
-	p.waitLine(t, "watching the session")
-
-	ref, _ := passcodeStore(t, p.sock)
+	p, c, ref := sessionAgent(t, bus)
 	ctx := context.Background()
-	c, err := agent.Dial(ctx, p.sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	if _, err := c.Unlock(ctx, ref, []byte("1234")); err != nil {
 		t.Fatal(err)
 	}
